@@ -1,4 +1,100 @@
 //! uring-rt: a thread-per-core async runtime for Linux built on io_uring.
+//!
+//! Each thread owns one [`Runtime`]: one io_uring, one task queue and its timers. Futures
+//! submit operations to the ring; the runtime completes them from the completion queue.
+//! Buffers are *owned* by an operation while the kernel may touch them: a read takes your
+//! buffer and gives it back with the result ([`BufResult`](buf::BufResult)).
+//!
+//! ```
+//! uring_rt::start(async {
+//!     let task = uring_rt::spawn(async { 40 + 2 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//!     uring_rt::io::nop().await.unwrap(); // one round trip through the ring
+//! });
+//! ```
+//!
+//! # Execution model
+//!
+//! - **Who submits.** Only the runtime's own thread touches its ring. An operation's future
+//!   builds its SQE on first poll and queues it; nothing is sent to the kernel yet.
+//! - **When `io_uring_enter` runs.** Once per scheduler tick: after up to 64 ready tasks ran,
+//!   the runtime either submits what is queued and reaps completions without waiting (more
+//!   work is ready), or *parks*: one `io_uring_enter` submits the queue and waits for a
+//!   completion, the next timer deadline, or a wake-up from another thread. An idle runtime
+//!   therefore sleeps in the kernel and uses no CPU. When the submission queue is full the
+//!   driver submits early and retries; an SQE is never dropped.
+//! - **Ring setup.** The runtime asks for `SINGLE_ISSUER | DEFER_TASKRUN` (completions are
+//!   posted only when the thread waits for them, which is the cheapest mode), falling back to
+//!   `COOP_TASKRUN` and then to a plain ring on older kernels.
+//! - **Wake-ups from other threads.** [`Waker`](std::task::Waker)s are `Send + Sync`. Waking
+//!   a task of another runtime queues it there and, only if that runtime is parked, writes
+//!   an eventfd whose read is armed in its ring. So channels from other crates
+//!   (`async-channel`, `tokio::sync`, `futures::channel`) work across threads.
+//! - **Timers** live in the runtime (a heap), not in the ring; the earliest deadline is the
+//!   timeout of the park.
+//!
+//! # What cancellation means for a buffer
+//!
+//! Dropping an operation's future before its completion (a `timeout`, a `select!`, an
+//! aborted task) does not free the buffer: the buffer and everything else the kernel may
+//! touch move into the driver's slot, an `IORING_OP_ASYNC_CANCEL` is submitted, and they are
+//! freed only when the operation's final completion arrives. If the kernel had already
+//! produced something (an accepted connection, an opened file), the driver releases it.
+//! `mem::forget` of such a future leaks its buffer rather than freeing it under the kernel.
+//! Dropping a [`Runtime`] cancels every task and operation and waits (up to 5 s) for the
+//! kernel to finish them before any buffer or the ring is freed; if the kernel still has not
+//! finished, the memory is leaked, never freed.
+//!
+//! # Requirements
+//!
+//! Linux 5.19 or newer with io_uring enabled (6.1+ recommended for `DEFER_TASKRUN`); Rust
+//! 1.80 or newer.
+
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod buf;
+mod driver;
+pub mod io;
+mod op;
+pub mod runtime;
+mod task;
+pub mod time;
+
+pub use runtime::{spawn, spawn_blocking, yield_now, Runtime};
+pub use task::{JoinError, JoinHandle};
+
+/// Everything needed to call the methods of this crate's types.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::prelude::*;
+/// uring_rt::start(async {
+///     let buf = vec![1u8, 2, 3];
+///     assert_eq!(buf.bytes_init(), 3);
+/// });
+/// ```
+pub mod prelude {
+    pub use crate::buf::{BufResult, IoBuf, IoBufMut};
+}
+
+/// Runs `future` on a new runtime on this thread and returns its output.
+///
+/// # Panics
+///
+/// When io_uring cannot be set up here (the message says why and what to do; use
+/// [`Runtime::new`] to handle that as an error), or when called inside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// let n = uring_rt::start(async { 1 + 2 });
+/// assert_eq!(n, 3);
+/// ```
+pub fn start<F: std::future::Future>(future: F) -> F::Output {
+    let rt = Runtime::new()
+        .unwrap_or_else(|e| panic!("uring_rt::start: cannot create the io_uring runtime: {e}"));
+    rt.block_on(future)
+}

@@ -1,0 +1,64 @@
+//! The state of one in-flight operation's slot.
+
+use std::collections::VecDeque;
+use std::task::Waker;
+
+/// One completion-queue entry, as the driver hands it to an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Completion {
+    /// The kernel's result: a count or new fd when `>= 0`, `-errno` otherwise.
+    pub(crate) result: i32,
+    /// `IORING_CQE_F_*` flags.
+    pub(crate) flags: u32,
+}
+
+impl Completion {
+    /// Whether more completions follow for the same submission (`IORING_CQE_F_MORE`).
+    pub(crate) fn has_more(&self) -> bool {
+        io_uring::cqueue::more(self.flags)
+    }
+}
+
+/// Data of an operation whose future was dropped before its last completion.
+///
+/// The driver keeps it alive (so every pointer the kernel holds stays valid) and shows it each
+/// remaining completion, so it can release what the kernel created (close an accepted or
+/// opened fd, hand back a connection).
+pub(crate) trait Orphan: 'static {
+    /// Called for each completion that arrives after the future was dropped.
+    fn orphan_completion(&mut self, completion: Completion);
+}
+
+/// Where an operation is in its life.
+pub(crate) enum Lifecycle {
+    /// The SQE is queued or in the kernel; nobody waits yet.
+    Submitted,
+    /// The future waits for the completion.
+    Waiting(Waker),
+    /// The future is gone; the slot owns its data until the final completion.
+    Ignored(Box<dyn Orphan>),
+    /// The completion arrived; the future has not taken it yet.
+    Completed(Completion),
+    /// A multishot operation: completions queue here until the future takes them.
+    #[allow(dead_code)] // built by multishot ops (net: accept, recv)
+    Multi {
+        waker: Option<Waker>,
+        queue: VecDeque<Completion>,
+        /// The final completion (without `F_MORE`) is in `queue` or was taken.
+        finished: bool,
+    },
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lifecycle::Submitted => f.write_str("Submitted"),
+            Lifecycle::Waiting(_) => f.write_str("Waiting"),
+            Lifecycle::Ignored(_) => f.write_str("Ignored"),
+            Lifecycle::Completed(c) => write!(f, "Completed({c:?})"),
+            Lifecycle::Multi {
+                queue, finished, ..
+            } => write!(f, "Multi(queued: {}, finished: {finished})", queue.len()),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The io_uring driver: the ring, the slab of in-flight operations and their lifecycle,
+//! submission, cancellation, the feature probe and cross-thread wake-ups.
+//!
+//! Knows nothing of files, sockets or tasks: an operation is an SQE, a slot and the data the
+//! kernel may touch (`Orphan`) until the final completion.
+
+mod handle;
+mod lifecycle;
+mod ops;
+mod ring;
+mod setup;
+mod unpark;
+
+pub(crate) use handle::{check_current, current, enter, is_quiesced, DriverGuard};
+pub(crate) use lifecycle::{Completion, Orphan};
+pub(crate) use ring::{Driver, Handle};
+pub(crate) use setup::Config;
+pub use setup::{SetupError, TaskrunMode};
+pub(crate) use unpark::Unparker;
+
+/// Size in bytes of one slot of the op slab: the driver's cost per in-flight operation (the
+/// slab adds no tag: a vacant slot fits in the same bytes).
+pub(crate) const SLOT_SIZE: usize = std::mem::size_of::<lifecycle::Lifecycle>();

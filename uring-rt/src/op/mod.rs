@@ -1,0 +1,257 @@
+//! Operations: the `Op` future and one file per kernel operation.
+//!
+//! An operation type (`Nop`, `Read`, `Accept`, ...) owns everything the kernel will touch and
+//! builds the SQE from it; `Op<T>` submits it on first poll and turns the completion into the
+//! operation's typed output. If the `Op` is dropped before the completion, its data moves into
+//! the driver's slot and lives until the kernel is done with it.
+
+mod nop;
+
+pub(crate) use nop::Nop;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use io_uring::squeue;
+
+use crate::driver::{self, Completion, Orphan};
+
+/// An io_uring operation: its data, how to build its SQE and how to read its completion.
+///
+/// # Safety
+///
+/// Implementors promise that every pointer in the entry returned by `create_entry` points to
+/// memory owned by `self` through a heap allocation (or to memory that outlives it), so the
+/// pointers stay valid while `self` lives, even after `self` is moved. `Op` keeps `self` alive
+/// until the final completion (in the future, or in the driver's slot after a drop).
+pub(crate) unsafe trait OpCode: 'static {
+    /// What the awaiting caller gets.
+    type Output;
+
+    /// Builds the SQE (user_data is set by the driver). Called once, at first poll.
+    fn create_entry(&mut self) -> squeue::Entry;
+
+    /// Turns the completion into the output, giving the owned data back.
+    fn complete(self, completion: Completion) -> Self::Output;
+
+    /// Sees a completion that arrived after the future was dropped: release what the kernel
+    /// created (close a new fd). Must not use the driver.
+    fn orphan_completion(&mut self, completion: Completion) {
+        let _ = completion;
+    }
+}
+
+/// Owns an op's data inside the driver's slot after its future was dropped.
+struct Orphaned<T: OpCode>(T);
+
+impl<T: OpCode> Orphan for Orphaned<T> {
+    fn orphan_completion(&mut self, completion: Completion) {
+        self.0.orphan_completion(completion);
+    }
+}
+
+enum State {
+    Unsubmitted,
+    /// In the ring `ring` (a driver id), slot `key`.
+    Submitted {
+        ring: u64,
+        key: usize,
+    },
+    Done,
+}
+
+/// The future of one single-shot operation.
+///
+/// `Send` when its data is: it refers to its ring by id, not by pointer, so a `Send` future
+/// doing I/O can be handed to another core with `Handle::spawn` before its first poll.
+pub(crate) struct Op<T: OpCode> {
+    state: State,
+    data: Option<T>,
+}
+
+impl<T: OpCode> Unpin for Op<T> {}
+
+impl<T: OpCode> fmt::Debug for Op<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Op")
+            .field("submitted", &matches!(self.state, State::Submitted { .. }))
+            .finish()
+    }
+}
+
+impl<T: OpCode> Op<T> {
+    /// An op for this thread's runtime, submitted on first poll.
+    ///
+    /// # Errors
+    /// When no runtime is entered on this thread.
+    pub(crate) fn new(data: T) -> io::Result<Op<T>> {
+        driver::check_current()?;
+        Ok(Op {
+            state: State::Unsubmitted,
+            data: Some(data),
+        })
+    }
+
+    fn finish(&mut self, c: Completion) -> T::Output {
+        self.state = State::Done;
+        let data = self.data.take().expect("op data present until completion");
+        data.complete(c)
+    }
+}
+
+/// The driver an op in ring `ring` must be polled on.
+fn driver_for(ring: Option<u64>) -> driver::Handle {
+    let driver = driver::current().unwrap_or_else(|e| panic!("uring-rt: {e}"));
+    if let Some(ring) = ring {
+        assert_eq!(
+            driver.id(),
+            ring,
+            "uring-rt: an in-flight operation was polled on another thread's runtime"
+        );
+    }
+    driver
+}
+
+/// Hands the data of a dropped in-flight op to its driver, or decides its fate without one.
+fn release<T: OpCode>(ring: u64, key: usize, data: T) {
+    match driver::current() {
+        Ok(driver) if driver.id() == ring => driver.drop_op(key, Orphaned(data)),
+        // The ring is gone. If it shut down cleanly every completion arrived and the kernel
+        // holds no pointer into `data`; otherwise it may, and leaking is the safe choice.
+        _ if driver::is_quiesced(ring) => drop(data),
+        _ => std::mem::forget(data),
+    }
+}
+
+impl<T: OpCode> Future for Op<T> {
+    type Output = T::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        let this = self.get_mut();
+        let (driver, key) = match this.state {
+            State::Unsubmitted => {
+                let driver = driver_for(None);
+                let data = this
+                    .data
+                    .as_mut()
+                    .expect("op data present until completion");
+                let entry = data.create_entry();
+                // SAFETY: `T: OpCode` keeps the entry's pointers valid while `data` lives;
+                // `data` stays in this future until the completion is taken, or moves into
+                // the slot through `release` (our Drop) until the final completion.
+                let key = unsafe { driver.submit(entry) };
+                this.state = State::Submitted {
+                    ring: driver.id(),
+                    key,
+                };
+                (driver, key)
+            }
+            State::Submitted { ring, key } => (driver_for(Some(ring)), key),
+            State::Done => panic!("uring-rt: operation polled after it completed"),
+        };
+        match driver.poll_op(key, cx) {
+            Poll::Ready(c) => Poll::Ready(this.finish(c)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: OpCode> Drop for Op<T> {
+    fn drop(&mut self) {
+        if let State::Submitted { ring, key } = self.state {
+            if let Some(data) = self.data.take() {
+                release(ring, key, data);
+            }
+        }
+    }
+}
+
+/// The stream of completions of one multishot operation.
+#[allow(dead_code)] // used by the fs and net ops
+pub(crate) struct MultiOp<T: OpCode> {
+    /// `(ring, key)` while an SQE is in the kernel.
+    armed: Option<(u64, usize)>,
+    data: Option<T>,
+}
+
+impl<T: OpCode> fmt::Debug for MultiOp<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiOp")
+            .field("armed", &self.armed.is_some())
+            .finish()
+    }
+}
+
+#[allow(dead_code)] // used by the fs and net ops
+impl<T: OpCode> MultiOp<T> {
+    /// A multishot op for this thread's runtime, submitted on first poll.
+    ///
+    /// # Errors
+    /// When no runtime is entered on this thread.
+    pub(crate) fn new(data: T) -> io::Result<MultiOp<T>> {
+        driver::check_current()?;
+        Ok(MultiOp {
+            armed: None,
+            data: Some(data),
+        })
+    }
+
+    /// The op's data (to read state between completions).
+    pub(crate) fn data_mut(&mut self) -> Option<&mut T> {
+        self.data.as_mut()
+    }
+
+    /// The next completion. `Ready(None)` once the kernel ended the operation (its final
+    /// completion, without `F_MORE`, was returned before); polling again re-arms it with a
+    /// fresh SQE.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion>> {
+        let (driver, key) = match self.armed {
+            Some((ring, key)) => (driver_for(Some(ring)), key),
+            None => {
+                let driver = driver_for(None);
+                let data = self
+                    .data
+                    .as_mut()
+                    .expect("multishot data lives with the op");
+                let entry = data.create_entry();
+                // SAFETY: as in `Op::poll`, until the final completion; `Drop` moves `data`
+                // into the slot if we go first.
+                let key = unsafe { driver.submit_multi(entry) };
+                self.armed = Some((driver.id(), key));
+                (driver, key)
+            }
+        };
+        match driver.poll_multi(key, cx) {
+            Poll::Ready(None) => {
+                self.armed = None;
+                Poll::Ready(None)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether an SQE is in the kernel.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.armed.is_some()
+    }
+}
+
+impl<T: OpCode> Drop for MultiOp<T> {
+    fn drop(&mut self) {
+        if let (Some((ring, key)), Some(data)) = (self.armed, self.data.take()) {
+            release(ring, key, data);
+        }
+    }
+}
+
+/// Converts a completion result to `io::Result<u32>`.
+pub(crate) fn cqe_result(c: Completion) -> io::Result<u32> {
+    if c.result < 0 {
+        Err(io::Error::from_raw_os_error(-c.result))
+    } else {
+        Ok(c.result as u32)
+    }
+}

@@ -1,0 +1,116 @@
+//! `Builder`: ring size and setup flags of a runtime.
+
+use std::io;
+
+use super::rt::Runtime;
+use crate::driver::Config;
+
+/// Configures a [`Runtime`] before it is built.
+///
+/// # Examples
+///
+/// ```
+/// let rt = uring_rt::Runtime::builder().entries(64).build().unwrap();
+/// rt.block_on(async { uring_rt::io::nop().await.unwrap() });
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    pub(crate) fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Submission queue size (rounded up to a power of two; clamped to the kernel maximum).
+    /// A full SQ never fails an operation: the driver submits and retries. Default: 256.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().entries(4).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn entries(mut self, entries: u32) -> Builder {
+        self.config.entries = entries;
+        self
+    }
+
+    /// Completion queue size (default: twice `entries`). Overflow loses nothing either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().entries(64).cq_entries(1024).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn cq_entries(mut self, entries: u32) -> Builder {
+        self.config.cq_entries = Some(entries);
+        self
+    }
+
+    /// Submits from a kernel thread that polls the SQ, sleeping after `idle_ms` without work.
+    /// Trades a busy kernel thread for fewer syscalls; excludes `DEFER_TASKRUN`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().sqpoll(50).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn sqpoll(mut self, idle_ms: u32) -> Builder {
+        self.config.sqpoll_idle = Some(idle_ms);
+        self
+    }
+
+    /// Whether to try `SINGLE_ISSUER | DEFER_TASKRUN` (default: true, with a fallback when the
+    /// kernel lacks them). Completions are then posted only when the runtime waits for them,
+    /// which saves work per operation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().defer_taskrun(false).build().unwrap();
+    /// assert_ne!(rt.taskrun_mode(), uring_rt::runtime::TaskrunMode::Defer);
+    /// ```
+    pub fn defer_taskrun(mut self, enabled: bool) -> Builder {
+        self.config.defer_taskrun = enabled;
+        self
+    }
+
+    /// Whether to try `COOP_TASKRUN | TASKRUN_FLAG` when `DEFER_TASKRUN` is not used
+    /// (default: true).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder()
+    ///     .defer_taskrun(false)
+    ///     .coop_taskrun(false)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.taskrun_mode(), uring_rt::runtime::TaskrunMode::Default);
+    /// ```
+    pub fn coop_taskrun(mut self, enabled: bool) -> Builder {
+        self.config.coop_taskrun = enabled;
+        self
+    }
+
+    /// Creates the runtime on the calling thread.
+    ///
+    /// # Errors
+    ///
+    /// When io_uring cannot be set up; the message names the cause (kernel without io_uring,
+    /// `kernel.io_uring_disabled`, seccomp, memlock) and the fix.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        Runtime::from_config(&self.config)
+    }
+}

@@ -1,0 +1,51 @@
+//! The runtime: driver, scheduler and timers of one thread, the `block_on` loop, handles,
+//! the blocking pool.
+//!
+//! # The loop
+//!
+//! `block_on` repeats: poll the main future if woken; run up to 64 ready tasks; fire due
+//! timers; then either submit and reap without waiting (more work is ready) or park in one
+//! `io_uring_enter` that submits everything queued and waits for a completion, a wake-up from
+//! another thread, or the next timer deadline. So queued SQEs reach the kernel once per tick
+//! and an idle runtime sleeps in the kernel.
+
+#![deny(unsafe_code)]
+
+mod blocking;
+mod builder;
+pub(crate) mod context;
+mod handle;
+mod rt;
+mod spawn;
+pub(crate) mod timers;
+
+pub use blocking::MAX_BLOCKING_THREADS;
+pub use builder::Builder;
+pub use handle::Handle;
+pub use rt::Runtime;
+pub use spawn::{spawn, spawn_blocking, yield_now};
+pub use timers::TIMER_SIZE;
+
+pub use crate::driver::{SetupError, TaskrunMode};
+
+/// Sizes of the runtime's per-item bookkeeping, in bytes (see the README's memory table).
+pub mod sizes {
+    /// The header of every task allocation.
+    pub const TASK_HEADER: usize = crate::task::HEADER_SIZE;
+    /// One slot of the in-flight op slab.
+    pub const OP_SLOT: usize = crate::driver::SLOT_SIZE;
+    /// One pending timer.
+    pub const TIMER: usize = super::TIMER_SIZE;
+
+    /// The whole allocation of a task running a future of type `F` (header, future, output).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let n = uring_rt::runtime::sizes::task::<std::future::Ready<u64>>();
+    /// assert!(n >= uring_rt::runtime::sizes::TASK_HEADER);
+    /// ```
+    pub fn task<F: std::future::Future>() -> usize {
+        crate::task::task_size::<F>()
+    }
+}

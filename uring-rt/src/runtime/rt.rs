@@ -1,0 +1,302 @@
+//! `Runtime`: one ring, one local scheduler and the timers, driven by the `block_on` loop.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::time::Instant;
+
+use super::builder::Builder;
+use super::context::{self, Context};
+use super::handle::Handle;
+use super::timers::Timers;
+use crate::driver::{self, Config, Driver, TaskrunMode, Unparker};
+use crate::task::{Local, Unpark};
+
+/// Tasks polled per tick before the ring is checked again (fairness between tasks and I/O).
+const BUDGET: usize = 64;
+
+/// A single-threaded runtime: one io_uring, one task queue, its timers.
+///
+/// It is not `Send`: it runs futures on the thread that created it. Create one per thread
+/// (or use [`ThreadPerCore`](crate::runtime::ThreadPerCore)) to use several cores.
+///
+/// # Examples
+///
+/// ```
+/// let rt = uring_rt::Runtime::new().unwrap();
+/// let out = rt.block_on(async {
+///     let task = uring_rt::spawn(async { 20 + 1 });
+///     task.await.unwrap() * 2
+/// });
+/// assert_eq!(out, 42);
+/// ```
+pub struct Runtime {
+    id: u64,
+    /// Boxed so its address (kept in a thread-local while entered) is stable.
+    local: Box<Local>,
+    driver: driver::Handle,
+    timers: Rc<RefCell<Timers>>,
+    handle: Handle,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("mode", &self.driver.mode())
+            .field("tasks", &self.local.live_tasks())
+            .field("in_flight", &self.driver.in_flight())
+            .finish()
+    }
+}
+
+/// Wakes a parked ring: the scheduler's hook into the driver.
+struct RingUnpark(Unparker);
+
+impl Unpark for RingUnpark {
+    fn unpark(&self) {
+        self.0.unpark();
+    }
+}
+
+/// The waker of the future passed to `block_on`.
+struct MainWaker {
+    woken: AtomicBool,
+    unparker: Unparker,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.unparker.unpark();
+    }
+}
+
+/// Everything `Runtime::enter` sets, restored on drop (in reverse order).
+struct Entered {
+    _context: context::ContextGuard,
+    _driver: driver::DriverGuard,
+    _local: crate::task::EnterGuard,
+}
+
+impl Runtime {
+    /// A runtime with the default configuration.
+    ///
+    /// # Errors
+    ///
+    /// When io_uring cannot be set up: the error names the cause (`ENOSYS`: no io_uring in
+    /// this kernel; `EPERM`: `kernel.io_uring_disabled` or a seccomp profile; `ENOMEM`: the
+    /// memlock limit) and what to do.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new()?;
+    /// rt.block_on(async {});
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Runtime::from_config(&Config::default())
+    }
+
+    /// A builder to choose ring size and setup flags.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().entries(32).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_config(config: &Config) -> io::Result<Runtime> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let driver = Rc::new(Driver::new(config)?);
+        let local = Box::new(Local::new(Box::new(RingUnpark(driver.unparker().clone()))));
+        let handle = Handle {
+            shared: local.shared().clone(),
+        };
+        Ok(Runtime {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            local,
+            driver,
+            timers: Rc::new(RefCell::new(Timers::new())),
+            handle,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// A `Send` handle to spawn onto this runtime from other threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = handle.spawn(async { 5 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// Which completion mode the kernel granted (see [`Builder::defer_taskrun`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// println!("{:?}", rt.taskrun_mode());
+    /// ```
+    pub fn taskrun_mode(&self) -> TaskrunMode {
+        self.driver.mode()
+    }
+
+    /// Number of operations the kernel has not completed yet, plus completed ones not yet
+    /// taken by their futures (the op slab's occupancy).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// rt.block_on(async { uring_rt::io::nop().await.unwrap() });
+    /// assert_eq!(rt.in_flight_ops(), 0);
+    /// ```
+    pub fn in_flight_ops(&self) -> usize {
+        self.driver.in_flight()
+    }
+
+    /// Number of spawned tasks that have not finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// rt.block_on(async { uring_rt::spawn(async {}).await.unwrap() });
+    /// assert_eq!(rt.live_tasks(), 0);
+    /// ```
+    pub fn live_tasks(&self) -> usize {
+        self.local.live_tasks()
+    }
+
+    fn enter(&self) -> Entered {
+        let local = self.local.enter();
+        let driver = driver::enter(self.driver.clone());
+        let context = context::set(Context {
+            id: self.id,
+            timers: self.timers.clone(),
+            handle: self.handle.clone(),
+        });
+        Entered {
+            _context: context,
+            _driver: driver,
+            _local: local,
+        }
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks and I/O meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a runtime (a blocking wait inside async code would deadlock
+    /// it); and propagates a panic of `future` itself (panics of spawned tasks are caught and
+    /// reported through their `JoinHandle`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// assert_eq!(rt.block_on(async { 7 }), 7);
+    /// ```
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_entered(),
+            "Runtime::block_on called inside a uring-rt runtime: a thread runs one runtime \
+             at a time; spawn the future instead"
+        );
+        let _entered = self.enter();
+        let unparker = self.driver.unparker().clone();
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            unparker: unparker.clone(),
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = TaskContext::from_waker(&waker);
+        let mut future = pin!(future);
+        let mut wake = Vec::new();
+        loop {
+            if main.woken.load(Ordering::SeqCst) {
+                main.woken.store(false, Ordering::SeqCst);
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            self.local.run(BUDGET);
+
+            // Timers: fire what is due, learn the next deadline.
+            let next = {
+                let mut timers = self.timers.borrow_mut();
+                if timers.len() == 0 {
+                    None
+                } else {
+                    timers.fire(Instant::now(), &mut wake);
+                    timers.next_deadline()
+                }
+            };
+            let fired = !wake.is_empty();
+            for w in wake.drain(..) {
+                w.wake();
+            }
+
+            if fired || self.local.has_ready() || main.woken.load(Ordering::SeqCst) {
+                self.driver.submit_and_reap();
+                continue;
+            }
+            // Nothing to run: announce the park, then re-check what other threads may have
+            // queued in between (they unpark by syscall only when they see the flag).
+            unparker.set_parked(true);
+            if self.local.has_ready() || main.woken.load(Ordering::SeqCst) {
+                unparker.set_parked(false);
+                self.driver.submit_and_reap();
+                continue;
+            }
+            let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
+            self.driver.park(timeout);
+            unparker.set_parked(false);
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Shut down inside this runtime's context even if another is entered on this thread
+        // (a runtime dropped inside a task): futures dropped now must find their own ring.
+        let _context = context::set(Context {
+            id: self.id,
+            timers: self.timers.clone(),
+            handle: self.handle.clone(),
+        });
+        let _driver = driver::enter(self.driver.clone());
+        let _local = self.local.enter();
+        // Drops every task's future: their in-flight ops move into the slab and get cancels.
+        self.local.shutdown();
+        // Timers left belong to futures just dropped; their wakers point at dead tasks.
+        *self.timers.borrow_mut() = Timers::new();
+        // Push the cancels and collect what already completed; `Driver::drop` (when the last
+        // handle goes, right after this) waits for the rest.
+        self.driver.submit_and_reap();
+    }
+}

@@ -1,0 +1,128 @@
+//! `JoinError`: why a task produced no output.
+
+use std::any::Any;
+use std::fmt;
+
+/// A task did not complete: it was aborted, its runtime shut down, or it panicked.
+///
+/// # Examples
+///
+/// ```
+/// let err = uring_rt::start(async {
+///     let handle = uring_rt::spawn(async { panic!("boom") });
+///     handle.await.unwrap_err()
+/// });
+/// assert!(err.is_panic());
+/// ```
+pub struct JoinError {
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled() -> JoinError {
+        JoinError {
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            repr: Repr::Panic(payload),
+        }
+    }
+
+    /// True if the task was aborted or its runtime shut down before it finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let handle = uring_rt::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// True if the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let err = uring_rt::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     assert!(err.is_panic());
+    /// });
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
+    ///
+    /// # Errors
+    ///
+    /// Returns `self` back if the task was cancelled rather than panicking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let err = uring_rt::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     let payload = err.try_into_panic().ok().unwrap();
+    ///     assert_eq!(*payload.downcast_ref::<&str>().unwrap(), "boom");
+    /// });
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic(p) => p
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(|s| s.as_str())),
+            Repr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
+            Repr::Panic(_) => write!(f, "JoinError::Panic({:?})", self.panic_message()),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Panic(_) => match self.panic_message() {
+                Some(msg) => write!(f, "task panicked: {msg}"),
+                None => f.write_str("task panicked"),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(err: JoinError) -> std::io::Error {
+        std::io::Error::other(err.to_string())
+    }
+}

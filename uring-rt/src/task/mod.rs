@@ -1,0 +1,33 @@
+//! Tasks: cells, wakers, join handles and run queues. Nothing here knows about io_uring.
+//!
+//! # Invariants
+//!
+//! - A task is one heap allocation (`raw::Cell<F>`): a [`Header`](raw::Header) followed by
+//!   the future, later its output. Its state word (`state.rs`) holds the flags and a
+//!   reference count; the allocation is freed when the count reaches zero.
+//! - References are held by: the `JoinHandle`, each `Waker`, the run-queue entry while
+//!   `SCHEDULED` is set (so a task is queued at most once), and the owner's list of live
+//!   tasks until `COMPLETE`.
+//! - Only the owner thread (the thread of the runtime that spawned it, or the target of a
+//!   `Handle::spawn`) polls a task, drops its future, or reads and writes `owned_idx`. A
+//!   `!Send` future therefore never leaves its thread, and is dropped there: at completion, on
+//!   abort at the next poll, or at shutdown through the list of live tasks.
+//! - The output is written before `COMPLETE` is set (Release) and read by the join side only
+//!   after observing it (Acquire). Whoever clears or observes `JOIN_INTEREST` last decides
+//!   who drops an unread output: the completing thread if the handle was gone, else the handle.
+//! - Any thread may wake a task: on the owner thread the task goes to the local queue; from
+//!   another thread to the remote queue, followed by an unpark of the owner (which costs a
+//!   syscall only when the owner is parked).
+
+mod join;
+mod join_error;
+mod queue;
+mod raw;
+mod state;
+mod waker;
+
+pub use join::JoinHandle;
+pub use join_error::JoinError;
+pub(crate) use queue::Unpark;
+pub(crate) use queue::{EnterGuard, Local, Shared};
+pub(crate) use raw::{task_size, HEADER_SIZE};

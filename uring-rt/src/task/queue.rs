@@ -1,0 +1,295 @@
+//! Run queues: the owner thread's local queue and list of live tasks, and the remote queue
+//! other threads push to.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use slab::Slab;
+
+use super::join::JoinHandle;
+use super::raw::{self, Task, UNBOUND};
+
+/// Wakes a parked scheduler thread. Implemented by whatever the thread waits in (the ring).
+pub(crate) trait Unpark: Send + Sync + 'static {
+    /// Makes the owner thread return from its wait soon. Cheap when the thread is not parked.
+    fn unpark(&self);
+}
+
+/// The part of a scheduler other threads can reach.
+pub(crate) struct Shared {
+    /// Tasks woken or spawned from other threads; `None` once the scheduler shut down.
+    remote: Mutex<Option<Vec<Task>>>,
+    /// Set when `remote` may be non-empty, so the owner can skip the lock when it is not.
+    remote_pending: AtomicBool,
+    unpark: Box<dyn Unpark>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+thread_local! {
+    /// The scheduler entered on this thread, if any.
+    static CURRENT: Cell<*const Local> = const { Cell::new(ptr::null()) };
+}
+
+impl Shared {
+    /// Queues a task woken with `SCHEDULED` newly set.
+    pub(super) fn schedule(self: &Arc<Self>, task: Task) {
+        let local = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
+        // SAFETY: CURRENT is non-null only while the `Local` it points to is entered on this
+        // thread (see `Local::enter`), so it is alive.
+        if let Some(local) = unsafe { local.as_ref() } {
+            if Arc::ptr_eq(&local.shared, self) {
+                local.queue.borrow_mut().push_back(task);
+                return;
+            }
+        }
+        self.push_remote(task);
+    }
+
+    fn push_remote(&self, task: Task) {
+        let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        match remote.as_mut() {
+            Some(queue) => {
+                queue.push(task);
+                self.remote_pending.store(true, Ordering::SeqCst);
+                drop(remote);
+                self.unpark.unpark();
+            }
+            // Shut down: the task was already cancelled by the owner; drop our reference.
+            None => drop(remote),
+        }
+    }
+
+    /// Spawns a `Send` future onto this scheduler from any thread.
+    pub(crate) fn spawn_remote<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let ptr = raw::allocate(future, self.clone());
+        // SAFETY: `allocate` counted three references: the queue's, the owned list's (taken
+        // over when the owner binds the task) and the JoinHandle's.
+        let (queued, reserved) = unsafe { (Task::from_raw(ptr), Task::from_raw(ptr)) };
+        {
+            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(queue) = remote.as_mut() {
+                queue.push(queued);
+                self.remote_pending.store(true, Ordering::SeqCst);
+                drop(remote);
+                std::mem::forget(reserved);
+                self.unpark.unpark();
+                // SAFETY: the third reference belongs to the handle.
+                return unsafe { JoinHandle::from_raw(ptr) };
+            }
+        }
+        // The scheduler is gone: cancel here (the future is Send, so dropping it on this
+        // thread is fine) and let the handle report the cancellation.
+        reserved.shutdown();
+        drop((queued, reserved));
+        // SAFETY: as above.
+        unsafe { JoinHandle::from_raw(ptr) }
+    }
+
+    /// Whether the remote queue may hold tasks.
+    pub(crate) fn has_remote(&self) -> bool {
+        self.remote_pending.load(Ordering::SeqCst)
+    }
+}
+
+/// The owner thread's scheduler state. Not `Send`: it stays on the thread that made it.
+pub(crate) struct Local {
+    shared: Arc<Shared>,
+    queue: RefCell<VecDeque<Task>>,
+    /// Every live (not complete) task of this scheduler, for shutdown.
+    owned: RefCell<Slab<Task>>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local")
+            .field("queued", &self.queue.borrow().len())
+            .field("live", &self.owned.borrow().len())
+            .finish()
+    }
+}
+
+/// Restores the previously entered scheduler when dropped.
+pub(crate) struct EnterGuard {
+    prev: *const Local,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.set(self.prev));
+    }
+}
+
+impl Local {
+    /// A new scheduler whose parked thread is woken through `unpark`.
+    pub(crate) fn new(unpark: Box<dyn Unpark>) -> Local {
+        Local {
+            shared: Arc::new(Shared {
+                remote: Mutex::new(Some(Vec::new())),
+                remote_pending: AtomicBool::new(false),
+                unpark,
+            }),
+            queue: RefCell::new(VecDeque::with_capacity(256)),
+            owned: RefCell::new(Slab::with_capacity(256)),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The handle other threads use to reach this scheduler.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Makes this the scheduler that `spawn` and same-thread wake-ups use, until the guard drops.
+    /// The caller keeps `self` alive and in place while the guard lives.
+    pub(crate) fn enter(&self) -> EnterGuard {
+        let prev = CURRENT.with(|c| c.replace(self as *const Local));
+        EnterGuard { prev }
+    }
+
+    /// Runs `f` with the scheduler entered on this thread, if any.
+    pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Local>) -> R) -> R {
+        let local = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
+        // SAFETY: non-null only while the pointee is entered and alive (see `enter`).
+        f(unsafe { local.as_ref() })
+    }
+
+    /// Spawns a future on this scheduler (owner thread).
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let ptr = raw::allocate(future, self.shared.clone());
+        // SAFETY: three references were counted: queue, owned list, handle.
+        let (queued, owned) = unsafe { (Task::from_raw(ptr), Task::from_raw(ptr)) };
+        self.bind(owned);
+        self.queue.borrow_mut().push_back(queued);
+        // SAFETY: the third reference.
+        unsafe { JoinHandle::from_raw(ptr) }
+    }
+
+    fn bind(&self, task: Task) {
+        let mut owned = self.owned.borrow_mut();
+        let entry = owned.vacant_entry();
+        task.set_owned_idx(entry.key());
+        entry.insert(task);
+    }
+
+    /// Moves tasks from the remote queue to the local one.
+    fn drain_remote(&self) {
+        if !self.shared.has_remote() {
+            return;
+        }
+        let tasks = {
+            let mut remote = self.shared.remote.lock().unwrap_or_else(|e| e.into_inner());
+            self.shared.remote_pending.store(false, Ordering::SeqCst);
+            match remote.as_mut() {
+                Some(queue) => std::mem::take(queue),
+                None => return,
+            }
+        };
+        let mut queue = self.queue.borrow_mut();
+        for task in tasks {
+            if task.owned_idx() == UNBOUND {
+                // The reserved owned-list reference counted at spawn time.
+                inc_owned_from_reserved(&task, self);
+            }
+            queue.push_back(task);
+        }
+    }
+
+    /// Polls up to `budget` queued tasks. Returns how many ran.
+    pub(crate) fn run(&self, budget: usize) -> usize {
+        self.drain_remote();
+        let mut ran = 0;
+        while ran < budget {
+            let Some(task) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            ran += 1;
+            if task.run() {
+                self.release(&task);
+            }
+        }
+        ran
+    }
+
+    /// Drops the owned-list reference of a task that just completed.
+    fn release(&self, task: &Task) {
+        let idx = task.owned_idx();
+        let removed = self.owned.borrow_mut().try_remove(idx);
+        drop(removed);
+    }
+
+    /// Whether tasks are waiting to run (locally or from other threads).
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.queue.borrow().is_empty() || self.shared.has_remote()
+    }
+
+    /// Number of live (not complete) tasks.
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.owned.borrow().len()
+    }
+
+    /// Cancels every task: closes the remote queue, drops every future on this thread, and
+    /// empties the queues. Must run while entered.
+    pub(crate) fn shutdown(&self) {
+        let remote = {
+            let mut remote = self.shared.remote.lock().unwrap_or_else(|e| e.into_inner());
+            remote.take().unwrap_or_default()
+        };
+        for task in remote {
+            if task.owned_idx() == UNBOUND {
+                // Never bound: drop its future here and release the reserved reference.
+                task.shutdown();
+                // SAFETY: the owned-list reference reserved at spawn time.
+                drop(unsafe { Task::from_raw_clone_reserved(&task) });
+            }
+        }
+        loop {
+            let tasks: Vec<Task> = self.owned.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in tasks {
+                task.shutdown();
+            }
+        }
+        loop {
+            let task = self.queue.borrow_mut().pop_front();
+            match task {
+                Some(task) => drop(task),
+                None => break,
+            }
+        }
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _guard = self.enter();
+        self.shutdown();
+    }
+}
+
+/// Binds a remotely spawned task, adopting the owned-list reference reserved at spawn.
+fn inc_owned_from_reserved(task: &Task, local: &Local) {
+    // SAFETY: `spawn_remote` counted a reference for the owned list and forgot its `Task`.
+    let owned = unsafe { Task::from_raw_clone_reserved(task) };
+    local.bind(owned);
+}

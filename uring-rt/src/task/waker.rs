@@ -1,0 +1,75 @@
+//! `Waker`s pointing at a task: `Send + Sync`, usable from any thread.
+//!
+//! A waker holds one counted reference. Waking sets `SCHEDULED` (unless already set or the task
+//! is complete) and hands a new reference to the owner's queue: the local queue when the wake
+//! happens on the owner thread, the remote queue and an unpark of the owner's ring otherwise.
+
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::raw::{drop_reference, inc_ref, Header, Task};
+use super::state::*;
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+/// A waker that borrows (does not count) the caller's reference.
+///
+/// # Safety
+/// `ptr` is a live task and the returned waker must not be dropped (wrap it in `ManuallyDrop`);
+/// its clones take their own references.
+pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: the vtable's functions uphold the RawWaker contract for task headers.
+    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
+}
+
+unsafe fn clone(data: *const ()) -> RawWaker {
+    // SAFETY: `data` is the header of a task this waker holds a reference to.
+    let header = unsafe { &*(data as *const Header) };
+    inc_ref(header);
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: the waker's reference keeps the task alive; it is released right after.
+    unsafe {
+        wake_by_ref(data);
+        drop_waker(data);
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: `data` is a live task header (the waker holds a reference).
+    let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
+    schedule(ptr);
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: the waker owned one reference to this task.
+    unsafe { drop_reference(NonNull::new_unchecked(data as *mut Header)) }
+}
+
+/// Queues the task unless it is already queued or complete. `ptr` must be kept alive by the
+/// caller for the duration of the call.
+pub(super) fn schedule(ptr: NonNull<Header>) {
+    // SAFETY: the caller keeps the task alive.
+    let header = unsafe { ptr.as_ref() };
+    let mut state = header.state.load(Ordering::Acquire);
+    loop {
+        if state & (SCHEDULED | COMPLETE) != 0 {
+            return;
+        }
+        match header.state.compare_exchange_weak(
+            state,
+            (state | SCHEDULED) + REF_ONE,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => break,
+            Err(actual) => state = actual,
+        }
+    }
+    // SAFETY: the CAS above counted the reference the queue entry now owns.
+    let task = unsafe { Task::from_raw(ptr) };
+    header.shared.schedule(task);
+}
