@@ -103,6 +103,13 @@ impl Driver {
         self.probe.is_supported(opcode)
     }
 
+    /// Runs `f` with the ring's submitter, for registrations (buffers, files, buffer rings).
+    #[allow(dead_code)] // used by the fs and net ops
+    pub(crate) fn with_submitter<R>(&self, f: impl FnOnce(&io_uring::Submitter<'_>) -> R) -> R {
+        let inner = self.inner.borrow();
+        f(&inner.ring.submitter())
+    }
+
     pub(crate) fn unparker(&self) -> &Unparker {
         &self.unparker
     }

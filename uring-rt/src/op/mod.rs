@@ -6,6 +6,9 @@
 //! the driver's slot and lives until the kernel is done with it.
 
 mod nop;
+// fs ops (one file each) go below this line.
+
+// net ops (one file each) go below this line.
 
 pub(crate) use nop::Nop;
 
