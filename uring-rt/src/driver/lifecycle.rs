@@ -40,13 +40,17 @@ pub(crate) enum Lifecycle {
     /// The completion arrived; the future has not taken it yet.
     Completed(Completion),
     /// A multishot operation: completions queue here until the future takes them.
-    #[allow(dead_code)] // built by multishot ops (net: accept, recv)
-    Multi {
-        waker: Option<Waker>,
-        queue: VecDeque<Completion>,
-        /// The final completion (without `F_MORE`) is in `queue` or was taken.
-        finished: bool,
-    },
+    /// Boxed so that single-shot slots, the common case, stay small.
+    Multi(Box<Multi>),
+}
+
+/// The queue of a multishot operation.
+#[derive(Default)]
+pub(crate) struct Multi {
+    pub(crate) waker: Option<Waker>,
+    pub(crate) queue: VecDeque<Completion>,
+    /// The final completion (without `F_MORE`) is in `queue` or was taken.
+    pub(crate) finished: bool,
 }
 
 impl std::fmt::Debug for Lifecycle {
@@ -56,9 +60,12 @@ impl std::fmt::Debug for Lifecycle {
             Lifecycle::Waiting(_) => f.write_str("Waiting"),
             Lifecycle::Ignored(_) => f.write_str("Ignored"),
             Lifecycle::Completed(c) => write!(f, "Completed({c:?})"),
-            Lifecycle::Multi {
-                queue, finished, ..
-            } => write!(f, "Multi(queued: {}, finished: {finished})", queue.len()),
+            Lifecycle::Multi(m) => write!(
+                f,
+                "Multi(queued: {}, finished: {})",
+                m.queue.len(),
+                m.finished
+            ),
         }
     }
 }

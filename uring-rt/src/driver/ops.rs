@@ -15,7 +15,6 @@
 //! - This module does no I/O: the driver feeds it completions, the `Op` future feeds it polls
 //!   and drops, so every transition is unit-tested with fake completions.
 
-use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
@@ -64,11 +63,7 @@ impl Ops {
     /// Reserves a slot for a multishot operation.
     #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn insert_multi(&mut self) -> usize {
-        self.slots.insert(Lifecycle::Multi {
-            waker: None,
-            queue: VecDeque::new(),
-            finished: false,
-        })
+        self.slots.insert(Lifecycle::Multi(Box::default()))
     }
 
     /// Number of slots in use (operations the kernel may still complete, or not yet taken).
@@ -121,24 +116,19 @@ impl Ops {
         key: usize,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Completion>> {
-        let Some(Lifecycle::Multi {
-            waker,
-            queue,
-            finished,
-        }) = self.slots.get_mut(key)
-        else {
+        let Some(Lifecycle::Multi(multi)) = self.slots.get_mut(key) else {
             return Poll::Ready(None);
         };
-        if let Some(c) = queue.pop_front() {
+        if let Some(c) = multi.queue.pop_front() {
             return Poll::Ready(Some(c));
         }
-        if *finished {
+        if multi.finished {
             self.slots.remove(key);
             return Poll::Ready(None);
         }
-        match waker {
+        match &multi.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *waker = Some(cx.waker().clone()),
+            _ => multi.waker = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
@@ -177,17 +167,13 @@ impl Ops {
             // A second completion for a single-shot op would break the kernel's contract;
             // keep the first and never lose the slot.
             Lifecycle::Completed(_) => Reaped::default(),
-            Lifecycle::Multi {
-                waker,
-                queue,
-                finished,
-            } => {
+            Lifecycle::Multi(multi) => {
                 if !c.has_more() {
-                    *finished = true;
+                    multi.finished = true;
                 }
-                queue.push_back(c);
+                multi.queue.push_back(c);
                 Reaped {
-                    waker: waker.take(),
+                    waker: multi.waker.take(),
                     freed: None,
                 }
             }
@@ -205,13 +191,11 @@ impl Ops {
                 self.slots.remove(key);
                 Dropped::Finished(data)
             }
-            Lifecycle::Multi {
-                queue, finished, ..
-            } => {
-                for c in std::mem::take(queue) {
+            Lifecycle::Multi(multi) => {
+                for c in std::mem::take(&mut multi.queue) {
                     data.orphan_completion(c);
                 }
-                if *finished {
+                if multi.finished {
                     self.slots.remove(key);
                     Dropped::Finished(data)
                 } else {
@@ -256,7 +240,7 @@ impl Ops {
     fn awaits_kernel(slot: &Lifecycle) -> bool {
         match slot {
             Lifecycle::Completed(_) => false,
-            Lifecycle::Multi { finished, .. } => !finished,
+            Lifecycle::Multi(multi) => !multi.finished,
             _ => true,
         }
     }
