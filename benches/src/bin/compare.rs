@@ -1,18 +1,7 @@
 //! Runs the echo benchmark against every server and prints a comparison table.
 //!
 //! ```text
-//! cargo run --release -p benches --bin compare [-- OPTIONS]
-//!
-//!   --full             long suite: sizes 64 and 4096 x conns 1, 16, 256, 5 rounds, 1 s warm-up
-//!                      + 5 s measured per run, then the idle-connection memory test
-//!   --mem              add the idle-connection memory test to the short suite
-//!   --mem-only         run only the memory test
-//!   --only A,B         servers to run, by name (see SERVERS)
-//!   --json FILE        write every run, the medians and the memory figures to FILE
-//!   --rounds N  --warmup SECS  --duration SECS  --mem-conns N   override the suite's values
-//!   --server-cpu N     CPU the server is pinned to (default 0)
-//!   --client-cpu N     CPU the load generator is pinned to (default 1)
-//!   --no-build         do not run `cargo build --bins` first
+//! cargo run --release -p benches --bin compare [-- OPTIONS]     (options: see USAGE, `--help`)
 //! ```
 //!
 //! Each run starts a fresh server process pinned to one CPU, waits until it accepts, and runs
@@ -31,6 +20,23 @@ use std::time::{Duration, Instant};
 use benches::Args;
 use serde_json::{json, Value};
 
+const USAGE: &str = "\
+usage: cargo run --release -p benches [--features monoio,glommio,tokio-uring] --bin compare -- [OPTIONS]
+
+  --full             long suite: sizes 64 and 4096 x conns 1, 16, 256, 5 rounds of 1 s warm-up
+                     + 5 s measured per run, then the idle-connection memory test
+  --mem              add the idle-connection memory test to the short suite
+  --mem-only         run only the idle-connection memory test
+  --only A,B         servers to run, by name
+  --json FILE        write every run, the medians and the memory figures to FILE
+  --rounds N  --warmup SECS  --duration SECS  --mem-conns N   override the suite's values
+  --server-cpu N     CPU the servers are pinned to (default 0)
+  --client-cpu N     CPU the load generator is pinned to (default 1)
+  --no-build         do not run `cargo build --bins` first
+
+The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 3 rounds of
+0.25 s warm-up + 0.75 s measured per run.";
+
 /// The servers compared: display name, binary name (in `src/bin/`), extra arguments.
 /// A server whose binary was not built (a feature not enabled) is skipped.
 const SERVERS: &[(&str, &str, &[&str])] = &[
@@ -44,6 +50,14 @@ const SERVERS: &[(&str, &str, &[&str])] = &[
     ("tokio-uring", "echo_tokio_uring", &[]),
     ("raw-uring", "echo_raw_uring", &[]),
     ("raw-uring-defer", "echo_raw_uring", &["--defer"]),
+];
+
+/// Binaries gated by a cargo feature: skipped unless this binary was built with the feature,
+/// so a stale binary left by an earlier build with other features is never run.
+const FEATURE_BINS: &[(&str, bool)] = &[
+    ("echo_monoio", cfg!(feature = "monoio")),
+    ("echo_glommio", cfg!(feature = "glommio")),
+    ("echo_tokio_uring", cfg!(feature = "tokio-uring")),
 ];
 
 /// The baseline of every ratio.
@@ -160,6 +174,12 @@ fn main() {
 
 fn run() -> io::Result<()> {
     let mut args = Args::from_env();
+    if args.switch("--help") || args.switch("-h") {
+        println!("{USAGE}");
+        let names: Vec<&str> = SERVERS.iter().map(|s| s.0).collect();
+        println!("\nservers: {}", names.join(", "));
+        return Ok(());
+    }
     let full = args.switch("--full");
     let mem_only = args.switch("--mem-only");
     let mem = args.switch("--mem") || full || mem_only;
@@ -342,10 +362,12 @@ fn select_servers(bin_dir: &Path, only: Option<&str>) -> io::Result<Vec<Server>>
             continue;
         }
         let path = bin_dir.join(bin);
-        if path.exists() {
+        if FEATURE_BINS.iter().any(|&(b, on)| b == bin && !on) {
+            eprintln!("skipping {name}: feature for {bin} not enabled");
+        } else if path.exists() {
             servers.push(Server { name, path, args });
         } else {
-            eprintln!("skipping {name}: {bin} not built (feature not enabled?)");
+            eprintln!("skipping {name}: {bin} not built");
         }
     }
     if servers.is_empty() {
