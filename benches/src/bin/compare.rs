@@ -1,0 +1,641 @@
+//! Runs the echo benchmark against every server and prints a comparison table.
+//!
+//! ```text
+//! cargo run --release -p benches --bin compare [-- OPTIONS]     (options: see USAGE, `--help`)
+//! ```
+//!
+//! Each run starts a fresh server process pinned to one CPU, waits until it accepts, and runs
+//! `loadgen` pinned to the other CPU; `loadgen` reports requests, latency percentiles and the
+//! server's CPU time over the measured window. Servers alternate within each round
+//! (A B C A B C ...), and each figure is the median of the rounds with its min-max spread.
+//! Ratios are relative to tokio `current_thread` (`tokio-ct`).
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use benches::Args;
+use serde_json::{json, Value};
+
+const USAGE: &str = "\
+usage: cargo run --release -p benches [--features monoio,glommio,tokio-uring] --bin compare -- [OPTIONS]
+
+  --full             long suite: sizes 64 and 4096 x conns 1, 16, 256, 5 rounds of 1 s warm-up
+                     + 5 s measured per run, then the idle-connection memory test
+  --mem              add the idle-connection memory test to the short suite
+  --mem-only         run only the idle-connection memory test
+  --only A,B         servers to run, by name
+  --json FILE        write every run, the medians and the memory figures to FILE
+  --rounds N  --warmup SECS  --duration SECS  --mem-conns N   override the suite's values
+  --server-cpu N     CPU the servers are pinned to (default 0)
+  --client-cpu N     CPU the load generator is pinned to (default 1)
+  --no-build         do not run `cargo build --bins` first
+
+The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 3 rounds of
+0.25 s warm-up + 0.75 s measured per run.";
+
+/// The servers compared: display name, binary name (in `src/bin/`), extra arguments.
+/// A server whose binary was not built (a feature not enabled) is skipped.
+const SERVERS: &[(&str, &str, &[&str])] = &[
+    // Slot for the runtime under test; enable once `src/bin/echo_uring_rt.rs` exists:
+    // ("uring-rt", "echo_uring_rt", &[]),
+    ("tokio-ct", "echo_tokio_ct", &[]),
+    ("tokio-mt1", "echo_tokio_mt", &[]),
+    ("monoio", "echo_monoio", &[]),
+    ("monoio-epoll", "echo_monoio", &["--legacy"]),
+    ("glommio", "echo_glommio", &[]),
+    ("tokio-uring", "echo_tokio_uring", &[]),
+    ("raw-uring", "echo_raw_uring", &[]),
+    ("raw-uring-defer", "echo_raw_uring", &["--defer"]),
+];
+
+/// Binaries gated by a cargo feature: skipped unless this binary was built with the feature,
+/// so a stale binary left by an earlier build with other features is never run.
+const FEATURE_BINS: &[(&str, bool)] = &[
+    ("echo_monoio", cfg!(feature = "monoio")),
+    ("echo_glommio", cfg!(feature = "glommio")),
+    ("echo_tokio_uring", cfg!(feature = "tokio-uring")),
+];
+
+/// The baseline of every ratio.
+const BASELINE: &str = "tokio-ct";
+
+/// First port servers listen on; each run takes the next one, so no run meets the previous
+/// run's sockets in TIME_WAIT.
+const FIRST_PORT: u16 = 21_000;
+const PORT_SPAN: u16 = 4_000;
+
+/// How long a server may take to start accepting.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One benchmark case: payload size and number of connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Case {
+    size: usize,
+    conns: usize,
+}
+
+/// What to run.
+struct Config {
+    cases: Vec<Case>,
+    rounds: usize,
+    warmup: f64,
+    duration: f64,
+    echo: bool,
+    mem: bool,
+    mem_conns: usize,
+    server_cpu: usize,
+    client_cpu: usize,
+    json: Option<PathBuf>,
+}
+
+/// A server to run, resolved to its binary.
+struct Server {
+    name: &'static str,
+    path: PathBuf,
+    args: &'static [&'static str],
+}
+
+/// One measured run, as reported by `loadgen`.
+#[derive(Clone, Copy)]
+struct Sample {
+    requests: u64,
+    elapsed_s: f64,
+    rps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    server_cpu_ns: u64,
+    client_cpu_ns: u64,
+}
+
+impl Sample {
+    fn cpu_ns_per_req(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests.max(1) as f64
+    }
+
+    /// Share of one CPU the server used during the window.
+    fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / 1e9 / self.elapsed_s
+    }
+
+    /// Share of one CPU the load generator used during the window.
+    fn client_util(&self) -> f64 {
+        self.client_cpu_ns as f64 / 1e9 / self.elapsed_s
+    }
+}
+
+/// Median and range of one metric over the rounds.
+#[derive(Clone, Copy)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Self {
+            median,
+            min: values[0],
+            max: values[n - 1],
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({ "median": self.median, "min": self.min, "max": self.max })
+    }
+}
+
+/// Idle-connection memory figures of one server.
+struct MemResult {
+    name: &'static str,
+    conns: usize,
+    rss_before_kib: u64,
+    hwm_kib: u64,
+    rss_after_kib: u64,
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("compare: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> io::Result<()> {
+    let mut args = Args::from_env();
+    if args.switch("--help") || args.switch("-h") {
+        println!("{USAGE}");
+        let names: Vec<&str> = SERVERS.iter().map(|s| s.0).collect();
+        println!("\nservers: {}", names.join(", "));
+        return Ok(());
+    }
+    let full = args.switch("--full");
+    let mem_only = args.switch("--mem-only");
+    let mem = args.switch("--mem") || full || mem_only;
+    let no_build = args.switch("--no-build");
+    let only: Option<String> = args.value("--only");
+    let short_cases = vec![
+        Case { size: 64, conns: 1 },
+        Case {
+            size: 64,
+            conns: 16,
+        },
+        Case {
+            size: 64,
+            conns: 256,
+        },
+        Case {
+            size: 4096,
+            conns: 16,
+        },
+    ];
+    let full_cases = [64, 4096]
+        .into_iter()
+        .flat_map(|size| [1, 16, 256].map(|conns| Case { size, conns }))
+        .collect();
+    let cfg = Config {
+        cases: if full { full_cases } else { short_cases },
+        rounds: args.value("--rounds").unwrap_or(if full { 5 } else { 3 }),
+        warmup: args
+            .value("--warmup")
+            .unwrap_or(if full { 1.0 } else { 0.25 }),
+        duration: args
+            .value("--duration")
+            .unwrap_or(if full { 5.0 } else { 0.75 }),
+        echo: !mem_only,
+        mem,
+        mem_conns: args.value("--mem-conns").unwrap_or(10_000),
+        server_cpu: args.value("--server-cpu").unwrap_or(0),
+        client_cpu: args.value("--client-cpu").unwrap_or(1),
+        json: args.value("--json"),
+    };
+    args.finish();
+    if cfg.rounds == 0 {
+        return Err(io::Error::other("--rounds must be at least 1"));
+    }
+
+    if !no_build {
+        build_bins()?;
+    }
+    // The orchestrator stays off the server's CPU; its children re-pin themselves.
+    benches::pin_to_cpu(cfg.client_cpu)?;
+    benches::raise_nofile_limit(benches::NOFILE_WANTED)?;
+
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| io::Error::other("no directory for the current executable"))?;
+    let loadgen = bin_dir.join("loadgen");
+    if !loadgen.exists() {
+        return Err(io::Error::other(format!("{} not built", loadgen.display())));
+    }
+    let servers = select_servers(&bin_dir, only.as_deref())?;
+
+    let mut ports = (0..).map(|i: u32| FIRST_PORT + (i % u32::from(PORT_SPAN)) as u16);
+    let mut samples: BTreeMap<(Case, usize), Vec<Sample>> = BTreeMap::new();
+    let mut runs = Vec::new();
+    if cfg.echo {
+        let total = cfg.cases.len() * cfg.rounds * servers.len();
+        eprintln!(
+            "echo ping-pong: {total} runs of {} s warm-up + {} s measured (~{:.0} s); \
+             server on CPU {}, load generator on CPU {}",
+            cfg.warmup,
+            cfg.duration,
+            total as f64 * (cfg.warmup + cfg.duration + 0.1),
+            cfg.server_cpu,
+            cfg.client_cpu,
+        );
+        for &case in &cfg.cases {
+            for round in 0..cfg.rounds {
+                for (si, server) in servers.iter().enumerate() {
+                    let port = ports.next().unwrap_or(FIRST_PORT);
+                    match run_echo(server, case, port, &loadgen, &cfg) {
+                        Ok(s) => {
+                            eprintln!(
+                                "  size {:>4} conns {:>3} round {} {:<16} {:>9.0} req/s {:>7.0} ns/req",
+                                case.size,
+                                case.conns,
+                                round + 1,
+                                server.name,
+                                s.rps,
+                                s.cpu_ns_per_req()
+                            );
+                            runs.push(run_json(server.name, case, round, &s));
+                            samples.entry((case, si)).or_default().push(s);
+                        }
+                        Err(e) => eprintln!(
+                            "  size {} conns {} round {} {}: FAILED: {e}",
+                            case.size,
+                            case.conns,
+                            round + 1,
+                            server.name
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    let mut mem_results = Vec::new();
+    if cfg.mem {
+        eprintln!("idle memory: {} connections per server", cfg.mem_conns);
+        for server in &servers {
+            let port = ports.next().unwrap_or(FIRST_PORT);
+            match run_mem(server, port, &cfg) {
+                Ok(m) => mem_results.push(m),
+                Err(e) => eprintln!("  {}: FAILED: {e}", server.name),
+            }
+        }
+    }
+
+    let summary = print_table(&cfg, &servers, &samples);
+    print_mem(&mem_results);
+    if let Some(path) = &cfg.json {
+        let doc = json!({
+            "config": {
+                "rounds": cfg.rounds, "warmup_s": cfg.warmup, "duration_s": cfg.duration,
+                "server_cpu": cfg.server_cpu, "client_cpu": cfg.client_cpu,
+                "kernel": kernel_release(), "baseline": BASELINE,
+            },
+            "runs": runs,
+            "summary": summary,
+            "idle_memory": mem_results.iter().map(mem_json).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Builds every binary of this crate, with the profile and features this binary was built
+/// with (`cargo run --bin compare` builds only `compare`).
+fn build_bins() -> io::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", "benches", "--bins"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    let features: Vec<&str> = [
+        (cfg!(feature = "monoio"), "monoio"),
+        (cfg!(feature = "glommio"), "glommio"),
+        (cfg!(feature = "tokio-uring"), "tokio-uring"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    let status = cmd.status()?;
+    if !status.success() {
+        return Err(io::Error::other(format!("cargo build failed: {status}")));
+    }
+    Ok(())
+}
+
+/// The servers of [`SERVERS`] that are built and selected by `--only`.
+fn select_servers(bin_dir: &Path, only: Option<&str>) -> io::Result<Vec<Server>> {
+    let wanted: Option<Vec<&str>> = only.map(|s| s.split(',').map(str::trim).collect());
+    if let Some(wanted) = &wanted {
+        for name in wanted {
+            if !SERVERS.iter().any(|(n, _, _)| n == name) {
+                return Err(io::Error::other(format!("unknown server {name}")));
+            }
+        }
+    }
+    let mut servers = Vec::new();
+    for &(name, bin, args) in SERVERS {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
+            continue;
+        }
+        let path = bin_dir.join(bin);
+        if FEATURE_BINS.iter().any(|&(b, on)| b == bin && !on) {
+            eprintln!("skipping {name}: feature for {bin} not enabled");
+        } else if path.exists() {
+            servers.push(Server { name, path, args });
+        } else {
+            eprintln!("skipping {name}: {bin} not built");
+        }
+    }
+    if servers.is_empty() {
+        return Err(io::Error::other("no server to run"));
+    }
+    Ok(servers)
+}
+
+/// A running server process, killed when dropped.
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts `server` on `port`, pinned to `cpu`, and waits until it accepts connections.
+    fn start(server: &Server, port: u16, cpu: usize) -> io::Result<Self> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = Command::new(&server.path)
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--cpu")
+            .arg(cpu.to_string())
+            .args(server.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()?;
+        let mut process = Self { child, addr };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = process.child.try_wait()? {
+                return Err(io::Error::other(format!("server exited: {status}")));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                return Ok(process);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::other("server did not start accepting"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One echo run: a fresh server, then `loadgen` against it.
+fn run_echo(
+    server: &Server,
+    case: Case,
+    port: u16,
+    loadgen: &Path,
+    cfg: &Config,
+) -> io::Result<Sample> {
+    let process = ServerProcess::start(server, port, cfg.server_cpu)?;
+    let out = Command::new(loadgen)
+        .arg("--addr")
+        .arg(process.addr.to_string())
+        .arg("--conns")
+        .arg(case.conns.to_string())
+        .arg("--size")
+        .arg(case.size.to_string())
+        .arg("--warmup")
+        .arg(cfg.warmup.to_string())
+        .arg("--duration")
+        .arg(cfg.duration.to_string())
+        .arg("--cpu")
+        .arg(cfg.client_cpu.to_string())
+        .arg("--server-pid")
+        .arg(process.pid().to_string())
+        .stdin(Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "loadgen {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(line.trim())?;
+    let num = |key: &str| {
+        v[key]
+            .as_f64()
+            .ok_or_else(|| io::Error::other(format!("loadgen output lacks {key}: {line}")))
+    };
+    Ok(Sample {
+        requests: num("requests")? as u64,
+        elapsed_s: num("elapsed_s")?,
+        rps: num("rps")?,
+        p50_us: num("p50_us")?,
+        p99_us: num("p99_us")?,
+        server_cpu_ns: num("server_cpu_ns")? as u64,
+        client_cpu_ns: num("client_cpu_ns")? as u64,
+    })
+}
+
+fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Value {
+    json!({
+        "server": name, "size": case.size, "conns": case.conns, "round": round + 1,
+        "requests": s.requests, "elapsed_s": s.elapsed_s, "rps": s.rps,
+        "server_cpu_ns": s.server_cpu_ns, "cpu_ns_per_req": s.cpu_ns_per_req(),
+        "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
+    })
+}
+
+/// Prints the comparison table and returns the same figures as JSON.
+fn print_table(
+    cfg: &Config,
+    servers: &[Server],
+    samples: &BTreeMap<(Case, usize), Vec<Sample>>,
+) -> Vec<Value> {
+    let mut summary = Vec::new();
+    if samples.is_empty() {
+        return summary;
+    }
+    println!(
+        "\necho ping-pong, median of {} rounds [min-max]; {} s measured after {} s warm-up; \
+         server on CPU {}, loadgen on CPU {}",
+        cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
+    );
+    println!(
+        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
+        "size",
+        "conns",
+        "server",
+        "req/s",
+        "server CPU ns/req",
+        "CPU/ct",
+        "rps/ct",
+        "p50 µs",
+        "p99 µs",
+        "srv%",
+        "lg%"
+    );
+    let baseline = servers.iter().position(|s| s.name == BASELINE);
+    for &case in &cfg.cases {
+        let base = baseline.and_then(|b| samples.get(&(case, b)));
+        let base_rps = base.map(|v| Spread::of(v.iter().map(|s| s.rps).collect()).median);
+        let base_cpu =
+            base.map(|v| Spread::of(v.iter().map(Sample::cpu_ns_per_req).collect()).median);
+        for (si, server) in servers.iter().enumerate() {
+            let Some(runs) = samples.get(&(case, si)) else {
+                continue;
+            };
+            let pick = |f: fn(&Sample) -> f64| Spread::of(runs.iter().map(f).collect());
+            let rps = pick(|s| s.rps);
+            let cpu = pick(Sample::cpu_ns_per_req);
+            let p50 = pick(|s| s.p50_us);
+            let p99 = pick(|s| s.p99_us);
+            let srv = pick(Sample::server_util);
+            let lg = pick(Sample::client_util);
+            let cpu_ratio = base_cpu.map(|b| cpu.median / b);
+            let rps_ratio = base_rps.map(|b| rps.median / b);
+            let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
+            println!(
+                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
+                case.size,
+                case.conns,
+                server.name,
+                rps.median,
+                rps.min,
+                rps.max,
+                cpu.median,
+                cpu.min,
+                cpu.max,
+                ratio(cpu_ratio),
+                ratio(rps_ratio),
+                p50.median,
+                p99.median,
+                srv.median * 100.0,
+                lg.median * 100.0,
+            );
+            summary.push(json!({
+                "server": server.name, "size": case.size, "conns": case.conns,
+                "rounds": runs.len(),
+                "rps": rps.json(), "cpu_ns_per_req": cpu.json(),
+                "p50_us": p50.json(), "p99_us": p99.json(),
+                "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
+                "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
+            }));
+        }
+    }
+    println!(
+        "CPU/ct, rps/ct: ratio of the medians to {BASELINE}; srv%, lg%: CPU use of the server \
+         and of the load generator (100 = one CPU)"
+    );
+    summary
+}
+
+/// Peak RSS of a server holding `cfg.mem_conns` idle connections, each of which has done one
+/// one-byte echo (so the server has accepted it and set up its per-connection state).
+fn run_mem(server: &Server, port: u16, cfg: &Config) -> io::Result<MemResult> {
+    let process = ServerProcess::start(server, port, cfg.server_cpu)?;
+    let pid = process.pid();
+    let rss_before_kib = benches::status_kib(pid, "VmRSS")?;
+    let mut conns = Vec::with_capacity(cfg.mem_conns);
+    for i in 0..cfg.mem_conns {
+        let mut stream = TcpStream::connect(process.addr)
+            .map_err(|e| io::Error::other(format!("connection {i}: {e}")))?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let mut byte = [i as u8];
+        stream.write_all(&byte)?;
+        stream.read_exact(&mut byte)?;
+        conns.push(stream);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let result = MemResult {
+        name: server.name,
+        conns: conns.len(),
+        rss_before_kib,
+        hwm_kib: benches::status_kib(pid, "VmHWM")?,
+        rss_after_kib: benches::status_kib(pid, "VmRSS")?,
+    };
+    // The server goes first, so the TIME_WAIT sockets are on its (per-run) port, not on the
+    // client's ephemeral ports.
+    drop(process);
+    drop(conns);
+    Ok(result)
+}
+
+fn print_mem(results: &[MemResult]) {
+    if results.is_empty() {
+        return;
+    }
+    println!("\nidle connections: peak RSS (VmHWM) of the server");
+    println!(
+        "{:<16} {:>7} {:>12} {:>12} {:>12} {:>14}",
+        "server", "conns", "RSS idle KiB", "VmHWM KiB", "VmRSS KiB", "bytes/conn"
+    );
+    for m in results {
+        println!(
+            "{:<16} {:>7} {:>12} {:>12} {:>12} {:>14.0}",
+            m.name,
+            m.conns,
+            m.rss_before_kib,
+            m.hwm_kib,
+            m.rss_after_kib,
+            per_conn_bytes(m)
+        );
+    }
+    println!("bytes/conn: (VmHWM - RSS before any connection) / conns");
+}
+
+fn per_conn_bytes(m: &MemResult) -> f64 {
+    m.hwm_kib.saturating_sub(m.rss_before_kib) as f64 * 1024.0 / m.conns.max(1) as f64
+}
+
+fn mem_json(m: &MemResult) -> Value {
+    json!({
+        "server": m.name, "conns": m.conns, "rss_before_kib": m.rss_before_kib,
+        "vm_hwm_kib": m.hwm_kib, "vm_rss_kib": m.rss_after_kib,
+        "bytes_per_conn": per_conn_bytes(m),
+    })
+}
+
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,189 @@
+//! Echo server written directly on the `io-uring` crate, with no runtime: one ring, one loop of
+//! accept, recv and send. It is the ceiling a completion-based runtime can approach.
+//!
+//! Usage: `echo_raw_uring --addr 127.0.0.1:PORT [--cpu N] [--defer]`
+//!
+//! Without `--defer` the ring uses default setup flags. With `--defer` it is set up with
+//! `SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN | TASKRUN_FLAG`: completions are produced only
+//! when this thread enters the kernel to wait for them, with no interrupting task work.
+//!
+//! Each connection has exactly one operation in flight (a recv, or a send of what the last
+//! recv returned), so its buffer and socket are released only when that operation's
+//! completion arrives.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+
+use benches::{Args, ServerArgs, BUF_SIZE};
+use io_uring::{cqueue, opcode, squeue, types, IoUring, SubmissionQueue, Submitter};
+use slab::Slab;
+
+/// Submission (and completion) queue size.
+const RING_ENTRIES: u32 = 4096;
+
+/// `user_data` of the (single, re-armed) accept operation; connection ops use `index << 1 | kind`.
+const ACCEPT: u64 = u64::MAX;
+const KIND_RECV: u64 = 0;
+const KIND_SEND: u64 = 1;
+
+/// One accepted connection: its socket, its buffer, and how much of the buffer is being echoed.
+struct Conn {
+    fd: RawFd,
+    buf: Box<[u8]>,
+    /// Bytes received by the last recv (to be echoed).
+    len: usize,
+    /// Bytes of `buf[..len]` sent so far.
+    sent: usize,
+}
+
+fn main() -> io::Result<()> {
+    let mut args = Args::from_env();
+    let server = ServerArgs::take(&mut args);
+    let defer = args.switch("--defer");
+    args.finish();
+    server.apply()?;
+
+    let listener = benches::bind_listener(server.addr)?;
+    let mut ring = build_ring(defer)?;
+    run(&mut ring, listener.as_raw_fd())
+}
+
+/// The ring, with default flags or the single-issuer deferred-task-run set.
+fn build_ring(defer: bool) -> io::Result<IoUring> {
+    if !defer {
+        return IoUring::new(RING_ENTRIES);
+    }
+    IoUring::builder()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .setup_coop_taskrun()
+        .setup_taskrun_flag()
+        .build(RING_ENTRIES)
+}
+
+/// The event loop: submit what is queued, wait for one completion, handle all that arrived.
+fn run(ring: &mut IoUring, listen_fd: RawFd) -> io::Result<()> {
+    let mut conns: Slab<Conn> = Slab::with_capacity(1024);
+    let (submitter, mut sq, mut cq) = ring.split();
+
+    push(&submitter, &mut sq, accept_entry(listen_fd))?;
+    loop {
+        sq.sync();
+        match submitter.submit_and_wait(1) {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+            // EBUSY: the completion queue is overflowing; reaping below makes room.
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+            Err(e) => return Err(e),
+        }
+        cq.sync();
+        for cqe in &mut cq {
+            handle(&cqe, listen_fd, &mut conns, &submitter, &mut sq)?;
+        }
+    }
+}
+
+/// Reacts to one completion by queueing the connection's next operation.
+fn handle(
+    cqe: &cqueue::Entry,
+    listen_fd: RawFd,
+    conns: &mut Slab<Conn>,
+    submitter: &Submitter<'_>,
+    sq: &mut SubmissionQueue<'_>,
+) -> io::Result<()> {
+    let res = cqe.result();
+    if cqe.user_data() == ACCEPT {
+        if res >= 0 {
+            let fd = res;
+            // Best effort: a socket that already failed shows it at the first recv.
+            let _ = benches::set_nodelay_fd(fd);
+            let entry = conns.vacant_entry();
+            let key = entry.key();
+            let conn = entry.insert(Conn {
+                fd,
+                buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+                len: 0,
+                sent: 0,
+            });
+            push(submitter, sq, recv_entry(key, conn))?;
+        } else {
+            eprintln!("accept: {}", io::Error::from_raw_os_error(-res));
+        }
+        return push(submitter, sq, accept_entry(listen_fd));
+    }
+
+    let key = (cqe.user_data() >> 1) as usize;
+    let kind = cqe.user_data() & 1;
+    let conn = &mut conns[key];
+    if res <= 0 {
+        // End of stream or error: the op that completed was this connection's only one.
+        let conn = conns.remove(key);
+        // SAFETY: the fd was returned by accept, is owned by this connection and no
+        // operation on it is in flight.
+        unsafe { libc::close(conn.fd) };
+        return Ok(());
+    }
+    let n = res as usize;
+    if kind == KIND_RECV {
+        conn.len = n;
+        conn.sent = 0;
+    } else {
+        conn.sent += n;
+    }
+    let entry = if conn.sent < conn.len {
+        send_entry(key, conn)
+    } else {
+        recv_entry(key, conn)
+    };
+    push(submitter, sq, entry)
+}
+
+fn accept_entry(listen_fd: RawFd) -> squeue::Entry {
+    opcode::Accept::new(
+        types::Fd(listen_fd),
+        std::ptr::null_mut(),
+        std::ptr::null_mut(),
+    )
+    .build()
+    .user_data(ACCEPT)
+}
+
+/// A recv into the whole of the connection's buffer.
+fn recv_entry(key: usize, conn: &mut Conn) -> squeue::Entry {
+    opcode::Recv::new(
+        types::Fd(conn.fd),
+        conn.buf.as_mut_ptr(),
+        conn.buf.len() as u32,
+    )
+    .build()
+    .user_data((key as u64) << 1 | KIND_RECV)
+}
+
+/// A send of the part of the last recv's bytes not yet sent.
+fn send_entry(key: usize, conn: &Conn) -> squeue::Entry {
+    let rest = &conn.buf[conn.sent..conn.len];
+    opcode::Send::new(types::Fd(conn.fd), rest.as_ptr(), rest.len() as u32)
+        .flags(libc::MSG_NOSIGNAL)
+        .build()
+        .user_data((key as u64) << 1 | KIND_SEND)
+}
+
+/// Queues one entry, submitting first if the submission queue is full.
+fn push(
+    submitter: &Submitter<'_>,
+    sq: &mut SubmissionQueue<'_>,
+    entry: squeue::Entry,
+) -> io::Result<()> {
+    loop {
+        // SAFETY: every pointer in the entries built above points into a `Conn`'s boxed
+        // buffer (or is null for accept). A `Conn` is removed from the slab only when the
+        // completion of its single in-flight operation has been reaped, so the memory
+        // outlives the operation.
+        if unsafe { sq.push(&entry) }.is_ok() {
+            return Ok(());
+        }
+        sq.sync();
+        submitter.submit()?;
+        sq.sync();
+    }
+}

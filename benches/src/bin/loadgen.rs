@@ -1,0 +1,277 @@
+//! Echo load generator: one thread, one epoll instance, `--conns` connections each doing
+//! closed-loop ping-pong (write `--size` bytes, read them back and check them, repeat).
+//!
+//! Usage:
+//! `loadgen --addr 127.0.0.1:PORT --conns C --size N --duration SECS --warmup SECS
+//!          [--cpu N] [--server-pid PID]`
+//!
+//! Requests completed during the warm-up are not counted. At the start and end of the measured
+//! window it samples the CPU time of the server process (`--server-pid`, from
+//! `/proc/PID/task/*/schedstat`) and of itself, so the server's CPU cost per request covers
+//! exactly the requests counted. It prints one JSON line on stdout:
+//!
+//! ```text
+//! {"requests":..,"elapsed_s":..,"rps":..,"p50_us":..,"p99_us":..,"server_cpu_ns":..,"client_cpu_ns":..}
+//! ```
+//!
+//! Per request it costs one `send`, one `recv` and a share of one `epoll_wait` (edge-triggered,
+//! so ready sockets are not polled twice). On loopback most of that is the kernel's TCP path,
+//! which is as long for the client as for the server: its own CPU time is reported so a run
+//! bound by the load generator shows as such.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::process::exit;
+use std::time::{Duration, Instant};
+
+use benches::Args;
+use hdrhistogram::Histogram;
+
+/// Events fetched per `epoll_wait`.
+const MAX_EVENTS: usize = 1024;
+/// Upper bound on one `epoll_wait`, so phase changes happen on time even if the server stalls.
+const WAIT_MS: i32 = 10;
+
+/// One client connection and its request in flight.
+struct Conn {
+    stream: TcpStream,
+    /// The request being echoed: a per-connection pattern, the request number in front.
+    out: Box<[u8]>,
+    /// Bytes echoed back so far.
+    back: Box<[u8]>,
+    written: usize,
+    read: usize,
+    seq: u64,
+    sent_at: Instant,
+}
+
+/// Counters of the measured window.
+struct Window {
+    requests: u64,
+    latency_ns: Histogram<u64>,
+}
+
+fn main() {
+    let mut args = Args::from_env();
+    let addr: SocketAddr = args.required("--addr");
+    let conns: usize = args.required("--conns");
+    let size: usize = args.required("--size");
+    let duration: f64 = args.required("--duration");
+    let warmup: f64 = args.value("--warmup").unwrap_or(0.0);
+    let cpu: Option<usize> = args.value("--cpu");
+    let server_pid: Option<u32> = args.value("--server-pid");
+    args.finish();
+
+    if let Err(e) = run(addr, conns, size, duration, warmup, cpu, server_pid) {
+        eprintln!("loadgen: {e}");
+        exit(1);
+    }
+}
+
+fn run(
+    addr: SocketAddr,
+    nconns: usize,
+    size: usize,
+    duration: f64,
+    warmup: f64,
+    cpu: Option<usize>,
+    server_pid: Option<u32>,
+) -> io::Result<()> {
+    if nconns == 0 || size == 0 {
+        return Err(io::Error::other("--conns and --size must be positive"));
+    }
+    if let Some(cpu) = cpu {
+        benches::pin_to_cpu(cpu)?;
+    }
+    benches::raise_nofile_limit(benches::NOFILE_WANTED)?;
+
+    let epoll = epoll_create()?;
+    let mut conns = Vec::with_capacity(nconns);
+    for i in 0..nconns {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_nonblocking(true)?;
+        // Edge-triggered: each wake-up of the socket is reported once, not re-polled.
+        let interest = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET;
+        epoll_add(&epoll, stream.as_raw_fd(), interest, i)?;
+        let out: Box<[u8]> = (0..size).map(|j| (j * 31 + i * 7) as u8).collect();
+        conns.push(Conn {
+            stream,
+            out,
+            back: vec![0; size].into_boxed_slice(),
+            written: 0,
+            read: 0,
+            seq: 0,
+            sent_at: Instant::now(),
+        });
+    }
+
+    let self_pid = std::process::id();
+    let start = Instant::now();
+    let warm_end = start + Duration::from_secs_f64(warmup);
+    let mut window = Window {
+        requests: 0,
+        latency_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+            .map_err(io::Error::other)?,
+    };
+    // Set when the measured window starts: (start instant, server CPU ns, own CPU ns).
+    let mut measuring: Option<(Instant, u64, u64)> = None;
+    let server_cpu = || server_pid.map(benches::process_cpu_ns).transpose();
+
+    for conn in &mut conns {
+        start_request(conn)?;
+    }
+
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+    loop {
+        let ready = epoll_wait(&epoll, &mut events)?;
+        for ev in &events[..ready] {
+            let i = ev.u64 as usize;
+            let conn = &mut conns[i];
+            if ev.events & libc::EPOLLOUT as u32 != 0 && conn.written < conn.out.len() {
+                write_some(conn)?;
+            }
+            if ev.events & (libc::EPOLLIN | libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0
+                && read_some(conn)?
+            {
+                let now = Instant::now();
+                if measuring.is_some() {
+                    window.requests += 1;
+                    let ns = now.duration_since(conn.sent_at).as_nanos() as u64;
+                    window.latency_ns.saturating_record(ns.max(1));
+                }
+                conn.seq += 1;
+                start_request(conn)?;
+            }
+        }
+
+        let now = Instant::now();
+        match measuring {
+            None if now >= warm_end => {
+                let server0 = server_cpu()?.unwrap_or(0);
+                let self0 = benches::process_cpu_ns(self_pid)?;
+                measuring = Some((Instant::now(), server0, self0));
+                window.requests = 0;
+                window.latency_ns.reset();
+            }
+            Some((t0, server0, self0)) if now.duration_since(t0).as_secs_f64() >= duration => {
+                let elapsed = now.duration_since(t0).as_secs_f64();
+                let server_ns = server_cpu()?.map(|s1| s1.saturating_sub(server0));
+                let self_ns = benches::process_cpu_ns(self_pid)?.saturating_sub(self0);
+                print_result(&window, elapsed, server_ns, self_ns);
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Stamps the next request and writes as much of it as the socket takes.
+fn start_request(conn: &mut Conn) -> io::Result<()> {
+    let seq = conn.seq.to_le_bytes();
+    let n = seq.len().min(conn.out.len());
+    conn.out[..n].copy_from_slice(&seq[..n]);
+    conn.written = 0;
+    conn.read = 0;
+    conn.sent_at = Instant::now();
+    write_some(conn)
+}
+
+/// Writes the unwritten rest of the request, until done or the socket is full (then an
+/// EPOLLOUT edge resumes it).
+fn write_some(conn: &mut Conn) -> io::Result<()> {
+    while conn.written < conn.out.len() {
+        match conn.stream.write(&conn.out[conn.written..]) {
+            Ok(0) => return Err(io::Error::new(ErrorKind::WriteZero, "server closed")),
+            Ok(n) => conn.written += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads what has arrived, until the whole request is back or the socket is drained (the
+/// next EPOLLIN edge resumes it). Returns true when the whole request came back, after
+/// checking it byte for byte. The server sends nothing more until the next request, so
+/// stopping at a complete echo leaves no data behind the edge.
+fn read_some(conn: &mut Conn) -> io::Result<bool> {
+    while conn.read < conn.back.len() {
+        match conn.stream.read(&mut conn.back[conn.read..]) {
+            Ok(0) => return Err(io::Error::new(ErrorKind::UnexpectedEof, "server closed")),
+            Ok(n) => conn.read += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if conn.back != conn.out {
+        return Err(io::Error::new(
+            ErrorKind::InvalidData,
+            format!("echo mismatch on request {}", conn.seq),
+        ));
+    }
+    Ok(true)
+}
+
+fn print_result(window: &Window, elapsed: f64, server_cpu_ns: Option<u64>, client_cpu_ns: u64) {
+    let quantile_us = |q: f64| window.latency_ns.value_at_quantile(q) as f64 / 1000.0;
+    let server = server_cpu_ns.map_or_else(|| "null".to_string(), |ns| ns.to_string());
+    println!(
+        "{{\"requests\":{},\"elapsed_s\":{:.6},\"rps\":{:.1},\"p50_us\":{:.2},\"p99_us\":{:.2},\
+         \"server_cpu_ns\":{},\"client_cpu_ns\":{}}}",
+        window.requests,
+        elapsed,
+        window.requests as f64 / elapsed,
+        quantile_us(0.50),
+        quantile_us(0.99),
+        server,
+        client_cpu_ns,
+    );
+}
+
+fn epoll_create() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with a valid flag.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by epoll_create1 and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn epoll_add(epoll: &OwnedFd, fd: RawFd, interest: i32, key: usize) -> io::Result<()> {
+    let mut ev = libc::epoll_event {
+        events: interest as u32,
+        u64: key as u64,
+    };
+    // SAFETY: both descriptors are open (owned by the caller) and `ev` is a valid event.
+    if unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Waits up to [`WAIT_MS`] for events; returns how many entries of `events` were filled.
+fn epoll_wait(epoll: &OwnedFd, events: &mut [libc::epoll_event]) -> io::Result<usize> {
+    // SAFETY: `events` is a writable buffer of the length passed.
+    let n = unsafe {
+        libc::epoll_wait(
+            epoll.as_raw_fd(),
+            events.as_mut_ptr(),
+            events.len() as i32,
+            WAIT_MS,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == ErrorKind::Interrupted {
+            Ok(0)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(n as usize)
+}
