@@ -17,6 +17,7 @@ pub(crate) mod context;
 mod handle;
 mod rt;
 mod spawn;
+mod thread_per_core;
 pub(crate) mod timers;
 
 pub use blocking::MAX_BLOCKING_THREADS;
@@ -24,6 +25,7 @@ pub use builder::Builder;
 pub use handle::Handle;
 pub use rt::Runtime;
 pub use spawn::{spawn, spawn_blocking, yield_now};
+pub use thread_per_core::{Core, ThreadPerCore, ThreadPerCoreBuilder};
 pub use timers::TIMER_SIZE;
 
 pub use crate::driver::{SetupError, TaskrunMode};
