@@ -46,7 +46,7 @@
 //!         stream.write_all(buf).await.0.unwrap(); // echo
 //!     });
 //!     let client = TcpStream::connect(addr).await.unwrap();
-//!     client.write_all(b"hello").await.0.unwrap();
+//!     client.write_all(b"hello".to_vec()).await.0.unwrap();
 //!     let (res, buf) = client.read(Vec::with_capacity(16)).await;
 //!     assert_eq!(&buf[..res.unwrap()], b"hello");
 //!     server.await.unwrap();

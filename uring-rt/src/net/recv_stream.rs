@@ -26,7 +26,7 @@ use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti, SharedFd};
 ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
 ///     let (server, _) = listener.accept().await.unwrap();
-///     client.write_all(b"hello").await.0.unwrap();
+///     client.write_all(b"hello".to_vec()).await.0.unwrap();
 ///     drop(client);
 ///     let mut chunks = server.recv_stream(&ring).unwrap();
 ///     let mut got = Vec::new();
@@ -94,7 +94,7 @@ impl RecvStream {
     /// uring_rt::start(async {
     ///     let ring = BufRing::new(8, 4096).unwrap();
     ///     let (a, b) = UnixStream::pair().unwrap();
-    ///     a.write_all(b"x").await.0.unwrap();
+    ///     a.write_all(b"x".to_vec()).await.0.unwrap();
     ///     let mut chunks = b.recv_stream(&ring).unwrap();
     ///     let buf = poll_fn(|cx| chunks.poll_next(cx)).await.unwrap().unwrap();
     ///     assert_eq!(&buf[..], b"x");

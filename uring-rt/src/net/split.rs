@@ -25,7 +25,7 @@ pub(crate) fn split(core: StreamCore) -> (OwnedReadHalf, OwnedWriteHalf) {
 /// uring_rt::start(async {
 ///     let (a, b) = UnixStream::pair().unwrap();
 ///     let (rd, _wr) = b.into_split();
-///     a.write_all(b"x").await.0.unwrap();
+///     a.write_all(b"x".to_vec()).await.0.unwrap();
 ///     let (res, buf) = rd.read(Vec::with_capacity(4)).await;
 ///     assert_eq!(res.unwrap(), 1);
 ///     assert_eq!(buf, b"x");
@@ -64,7 +64,7 @@ impl OwnedReadHalf {
     /// uring_rt::start(async {
     ///     let (a, b) = UnixStream::pair().unwrap();
     ///     let (rd, _wr) = b.into_split();
-    ///     a.write_all(b"xyz").await.0.unwrap();
+    ///     a.write_all(b"xyz".to_vec()).await.0.unwrap();
     ///     let (res, bufs) = rd.readv(vec![Vec::with_capacity(1), Vec::with_capacity(4)]).await;
     ///     assert_eq!(res.unwrap(), 3);
     ///     assert_eq!(bufs[1], b"yz");
@@ -89,7 +89,7 @@ impl OwnedReadHalf {
     ///     let ring = BufRing::new(4, 256).unwrap();
     ///     let (a, b) = UnixStream::pair().unwrap();
     ///     let (rd, _wr) = b.into_split();
-    ///     a.write_all(b"hey").await.0.unwrap();
+    ///     a.write_all(b"hey".to_vec()).await.0.unwrap();
     ///     let buf = rd.recv_stream(&ring).unwrap().next().await.unwrap().unwrap();
     ///     assert_eq!(&buf[..], b"hey");
     /// });
@@ -109,7 +109,7 @@ impl OwnedReadHalf {
 /// uring_rt::start(async {
 ///     let (a, b) = UnixStream::pair().unwrap();
 ///     let (_rd, wr) = a.into_split();
-///     wr.write_all(b"hi").await.0.unwrap();
+///     wr.write_all(b"hi".to_vec()).await.0.unwrap();
 ///     let (res, buf) = b.read(Vec::with_capacity(4)).await;
 ///     assert_eq!(res.unwrap(), 2);
 ///     assert_eq!(buf, b"hi");

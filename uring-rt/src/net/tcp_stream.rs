@@ -146,7 +146,7 @@ impl TcpStream {
     ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
     ///     let (s, _) = l.accept().await.unwrap();
-    ///     c.write_all(b"abcdef").await.0.unwrap();
+    ///     c.write_all(b"abcdef".to_vec()).await.0.unwrap();
     ///     let bufs = vec![Vec::with_capacity(2), Vec::with_capacity(8)];
     ///     let (res, bufs) = s.readv(bufs).await;
     ///     assert_eq!(res.unwrap(), 6);
@@ -360,7 +360,7 @@ impl TcpStream {
     ///         res.unwrap();
     ///         wr.write_all(buf).await.0.unwrap();
     ///     });
-    ///     c.write_all(b"ping").await.0.unwrap();
+    ///     c.write_all(b"ping".to_vec()).await.0.unwrap();
     ///     let (res, buf) = c.read(Vec::with_capacity(8)).await;
     ///     assert_eq!(res.unwrap(), 4);
     ///     assert_eq!(buf, b"ping");

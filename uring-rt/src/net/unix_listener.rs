@@ -27,7 +27,7 @@ use crate::op::{self, unix_addr, unix_sock, Op, SharedFd};
 ///     let listener = UnixListener::bind(&path).unwrap();
 ///     let client = UnixStream::connect(&path).await.unwrap();
 ///     let (server, _peer) = listener.accept().await.unwrap();
-///     client.write_all(b"hi").await.0.unwrap();
+///     client.write_all(b"hi".to_vec()).await.0.unwrap();
 ///     assert_eq!(server.read(Vec::with_capacity(4)).await.1, b"hi");
 /// });
 /// ```

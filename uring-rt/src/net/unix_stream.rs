@@ -143,7 +143,7 @@ impl UnixStream {
     /// use uring_rt::net::UnixStream;
     /// uring_rt::start(async {
     ///     let (a, b) = UnixStream::pair().unwrap();
-    ///     a.write_all(b"abc").await.0.unwrap();
+    ///     a.write_all(b"abc".to_vec()).await.0.unwrap();
     ///     let (res, bufs) = b.readv(vec![Vec::with_capacity(1), Vec::with_capacity(4)]).await;
     ///     assert_eq!(res.unwrap(), 3);
     ///     assert_eq!((&bufs[0][..], &bufs[1][..]), (&b"a"[..], &b"bc"[..]));

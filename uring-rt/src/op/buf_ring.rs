@@ -308,7 +308,7 @@ impl Drop for RingInner {
 ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
 ///     let (server, _) = listener.accept().await.unwrap();
-///     client.write_all(b"ping").await.0.unwrap();
+///     client.write_all(b"ping".to_vec()).await.0.unwrap();
 ///     let mut incoming = server.recv_stream(&ring).unwrap();
 ///     let buf = incoming.next().await.unwrap().unwrap();
 ///     assert_eq!(&buf[..], b"ping");

@@ -89,6 +89,10 @@ impl RawAddr {
 
 /// A `socket2` Unix-domain address as std's type.
 pub(crate) fn unix_addr(sock: &SockAddr) -> io::Result<UnixAddr> {
+    // An unbound peer has no address at all (length 0) or just the family.
+    if sock.len() as usize <= std::mem::size_of::<libc::sa_family_t>() {
+        return UnixAddr::from_pathname("");
+    }
     if sock.family() != libc::AF_UNIX as libc::sa_family_t {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
