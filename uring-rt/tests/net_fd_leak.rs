@@ -10,6 +10,9 @@ use std::time::Duration;
 use uring_rt::net::{TcpListener, TcpStream};
 use uring_rt::time::{sleep, timeout};
 
+/// The tests of this binary count process-wide fds: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -24,6 +27,7 @@ async fn poll_once<F: Future + ?Sized>(fut: &mut Pin<Box<F>>) -> Option<F::Outpu
 
 #[test]
 fn ten_thousand_cancelled_accepts_and_connects_leak_no_fd() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before_runtime = open_fds();
     uring_rt::start(async {
         let listener = TcpListener::builder()
@@ -98,4 +102,48 @@ fn ten_thousand_cancelled_accepts_and_connects_leak_no_fd() {
         assert_eq!(open_fds(), before, "fds leaked inside the runtime");
     });
     assert_eq!(open_fds(), before_runtime, "fds leaked after the runtime");
+}
+
+#[test]
+fn runtime_dropped_with_socket_ops_in_flight_closes_every_fd() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = open_fds();
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    {
+        let rt = uring_rt::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let (a, b) = uring_rt::net::UnixStream::pair().unwrap();
+            let ring = uring_rt::net::BufRing::new(4, 64).unwrap();
+            let (c, d) = uring_rt::net::UnixStream::pair().unwrap();
+            uring_rt::spawn(async move { listener.accept().await.map(drop) });
+            uring_rt::spawn(async move { b.read(Vec::with_capacity(8)).await.0.map(drop) });
+            uring_rt::spawn(async move {
+                let mut chunks = d.recv_stream(&ring).unwrap();
+                chunks.next().await.map(|r| r.map(drop))
+            });
+            uring_rt::spawn(async move {
+                let udp = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+                udp.recv_from(Vec::with_capacity(8)).await.0.map(drop)
+            });
+            // A connect that completes, whose stream then waits for data in a read.
+            uring_rt::spawn(async move {
+                let s = TcpStream::connect(addr).await.unwrap();
+                s.read(Vec::with_capacity(8)).await.0.map(drop)
+            });
+            for _ in 0..10 {
+                uring_rt::yield_now().await;
+                uring_rt::io::nop().await.unwrap();
+            }
+            drop((a, c));
+        });
+        drop(rt);
+    }
+    drop(std_listener);
+    assert_eq!(
+        open_fds(),
+        before,
+        "fds leaked by a runtime dropped with I/O in flight"
+    );
 }

@@ -274,3 +274,33 @@ fn localhost_resolves_on_the_blocking_pool_and_vectored_io_works() {
         assert_eq!(got, b"abcdefgh");
     });
 }
+
+#[test]
+fn sockets_and_their_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<TcpStream>();
+    send_sync::<TcpListener>();
+    send_sync::<uring_rt::net::UdpSocket>();
+    send_sync::<uring_rt::net::UnixStream>();
+    send_sync::<uring_rt::net::OwnedReadHalf>();
+    send_sync::<uring_rt::net::OwnedWriteHalf>();
+    uring_rt::start(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connect = TcpStream::connect(addr);
+        send(&connect);
+        let stream = connect.await.unwrap();
+        let accept = listener.accept();
+        send(&accept);
+        let (server, _) = accept.await.unwrap();
+        let read = server.read(Vec::with_capacity(8));
+        send(&read);
+        drop(read);
+        let write = stream.write_all(vec![1u8]);
+        send(&write);
+        write.await.0.unwrap();
+        let incoming = listener.incoming();
+        send(&incoming);
+    });
+}
