@@ -41,12 +41,14 @@ unsafe impl OpCode for Accept {
     }
 
     fn complete(self, c: Completion) -> io::Result<(OwnedFd, RawAddr)> {
-        cqe_result(c).map(|fd| (own_fd(fd), *self.addr))
+        // SAFETY: a successful ACCEPT result is a new fd.
+        cqe_result(c).map(|fd| (unsafe { own_fd(fd) }, *self.addr))
     }
 
     fn orphan_completion(&mut self, c: Completion) {
         if let Ok(fd) = cqe_result(c) {
-            self.permit.fd().stash_conn(own_fd(fd));
+            // SAFETY: a successful ACCEPT result is a new fd; the stash becomes its owner.
+            self.permit.fd().stash_conn(unsafe { own_fd(fd) });
         }
     }
 }

@@ -24,9 +24,11 @@ impl AcceptMulti {
     }
 }
 
-/// The connection a completion of this op (or of `Accept`) reports.
+/// The connection a completion of an `AcceptMulti` reports. Pass only completions of
+/// `MultiOp<AcceptMulti>` (the type of `MultiOp::poll_next`'s owner says so at the call).
 pub(crate) fn accepted(c: Completion) -> std::io::Result<std::os::fd::OwnedFd> {
-    cqe_result(c).map(own_fd)
+    // SAFETY: a successful ACCEPT result is a new fd nobody else owns.
+    cqe_result(c).map(|fd| unsafe { own_fd(fd) })
 }
 
 // SAFETY: the SQE carries no pointer.
@@ -43,7 +45,8 @@ unsafe impl OpCode for AcceptMulti {
 
     fn orphan_completion(&mut self, c: Completion) {
         if let Ok(fd) = cqe_result(c) {
-            self.permit.fd().stash_conn(own_fd(fd));
+            // SAFETY: a successful ACCEPT result is a new fd; the stash becomes its owner.
+            self.permit.fd().stash_conn(unsafe { own_fd(fd) });
         }
     }
 }

@@ -28,8 +28,12 @@ impl Socket {
 }
 
 /// Owns a fd the kernel returned.
-pub(crate) fn own_fd(fd: u32) -> OwnedFd {
-    // SAFETY: a non-negative result of SOCKET/ACCEPT is a new fd nobody else owns.
+///
+/// # Safety
+/// `fd` is the non-negative result of a SOCKET or ACCEPT completion: a new fd nobody else
+/// owns.
+pub(crate) unsafe fn own_fd(fd: u32) -> OwnedFd {
+    // SAFETY: the caller passes a fresh fd nobody else owns.
     unsafe { OwnedFd::from_raw_fd(fd as i32) }
 }
 
@@ -49,12 +53,14 @@ unsafe impl OpCode for Socket {
     }
 
     fn complete(self, c: Completion) -> io::Result<OwnedFd> {
-        cqe_result(c).map(own_fd)
+        // SAFETY: a successful SOCKET result is a new fd.
+        cqe_result(c).map(|fd| unsafe { own_fd(fd) })
     }
 
     fn orphan_completion(&mut self, c: Completion) {
         if let Ok(fd) = cqe_result(c) {
-            drop(own_fd(fd));
+            // SAFETY: a successful SOCKET result is a new fd; nobody else will see it.
+            drop(unsafe { own_fd(fd) });
         }
     }
 }
