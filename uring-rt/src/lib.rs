@@ -57,6 +57,7 @@
 pub mod buf;
 mod driver;
 pub mod io;
+pub mod net;
 mod op;
 pub mod runtime;
 mod task;

@@ -187,8 +187,12 @@ impl Ops {
             return Dropped::Finished(data);
         };
         match slot {
-            Lifecycle::Completed(_) => {
+            Lifecycle::Completed(c) => {
+                // The completion arrived but the future never took it: the data still sees it
+                // (to close an accepted fd or hand back received bytes).
+                let c = *c;
                 self.slots.remove(key);
+                data.orphan_completion(c);
                 Dropped::Finished(data)
             }
             Lifecycle::Multi(multi) => {
@@ -403,7 +407,11 @@ mod tests {
         let dropped = ops.drop_op(key, data);
         assert!(finished(dropped));
         assert!(*freed.borrow());
-        assert!(seen.borrow().is_empty());
+        assert_eq!(
+            *seen.borrow(),
+            vec![cqe(3, 0)],
+            "an untaken completion reaches the data"
+        );
         assert!(ops.is_empty());
     }
 

@@ -9,6 +9,35 @@ mod nop;
 // fs ops (one file each) go below this line.
 
 // net ops (one file each) go below this line.
+mod accept;
+mod accept_multi;
+mod buf_ring;
+mod connect;
+mod msg;
+mod raw_addr;
+mod recv;
+mod recv_msg;
+mod recv_multi;
+mod send;
+mod send_msg;
+mod send_zc;
+mod shared_fd;
+mod socket;
+
+pub(crate) use accept::Accept;
+pub(crate) use accept_multi::{accepted, AcceptMulti};
+pub use buf_ring::{BufRing, RecvBuf};
+pub(crate) use connect::Connect;
+pub(crate) use msg::MsgHdr;
+pub(crate) use raw_addr::{unix_addr, unix_sock, RawAddr};
+pub(crate) use recv::Recv;
+pub(crate) use recv_msg::RecvMsg;
+pub(crate) use recv_multi::RecvMulti;
+pub(crate) use send::Send;
+pub(crate) use send_msg::SendMsg;
+pub(crate) use send_zc::{send_zc_supported, SendZc};
+pub(crate) use shared_fd::{InputPermit, SharedFd};
+pub(crate) use socket::{socket_supported, Socket};
 
 pub(crate) use nop::Nop;
 

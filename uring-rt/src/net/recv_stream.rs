@@ -1,0 +1,151 @@
+//! [`RecvStream`]: the chunks a multishot receive puts into a [`BufRing`]'s buffers.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::task::{ready, Context, Poll};
+
+use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti, SharedFd};
+
+/// The bytes arriving on a stream, as buffers of a [`BufRing`], from one multishot receive
+/// (`IORING_OP_RECV` with `IORING_RECV_MULTISHOT`, kernel 6.0+).
+///
+/// One SQE keeps receiving until the peer closes; each chunk is a [`RecvBuf`] that goes back
+/// to the ring when dropped. When the ring runs dry (`ENOBUFS`) or the kernel ends the
+/// receive for another reason, the stream waits for a buffer to come back and re-arms it
+/// transparently. While it exists it is the stream's only reader: `read` calls wait for it
+/// to be dropped. Dropping it loses nothing: chunks that arrive before the kernel saw the
+/// cancellation are kept for the next read.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::net::{BufRing, TcpListener, TcpStream};
+/// uring_rt::start(async {
+///     let ring = BufRing::new(8, 4096).unwrap();
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (server, _) = listener.accept().await.unwrap();
+///     client.write_all(b"hello".to_vec()).await.0.unwrap();
+///     drop(client);
+///     let mut chunks = server.recv_stream(&ring).unwrap();
+///     let mut got = Vec::new();
+///     while let Some(buf) = chunks.next().await {
+///         got.extend_from_slice(&buf.unwrap());
+///     }
+///     assert_eq!(got, b"hello");
+/// });
+/// ```
+pub struct RecvStream {
+    fd: SharedFd,
+    ring: BufRing,
+    op: Option<MultiOp<RecvMulti>>,
+    /// Waiting for the ring to have a free buffer before re-arming.
+    wait_buf: bool,
+    done: bool,
+}
+
+impl fmt::Debug for RecvStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvStream")
+            .field("fd", &self.fd)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl RecvStream {
+    pub(crate) fn new(fd: SharedFd, ring: BufRing) -> RecvStream {
+        RecvStream {
+            fd,
+            ring,
+            op: None,
+            wait_buf: false,
+            done: false,
+        }
+    }
+
+    /// The next chunk; `None` once the peer closed its side.
+    ///
+    /// # Errors
+    ///
+    /// The receive's error (`ConnectionReset`, ...). The stream can be polled again after
+    /// an error: it re-arms.
+    ///
+    /// # Examples
+    ///
+    /// See [`RecvStream`].
+    pub async fn next(&mut self) -> Option<io::Result<RecvBuf>> {
+        poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// Polls for the next chunk, as [`next`](RecvStream::next) (the shape of
+    /// `futures::Stream::poll_next`).
+    ///
+    /// # Errors
+    ///
+    /// As [`next`](RecvStream::next).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use uring_rt::net::{BufRing, UnixStream};
+    /// uring_rt::start(async {
+    ///     let ring = BufRing::new(8, 4096).unwrap();
+    ///     let (a, b) = UnixStream::pair().unwrap();
+    ///     a.write_all(b"x".to_vec()).await.0.unwrap();
+    ///     let mut chunks = b.recv_stream(&ring).unwrap();
+    ///     let buf = poll_fn(|cx| chunks.poll_next(cx)).await.unwrap().unwrap();
+    ///     assert_eq!(&buf[..], b"x");
+    /// });
+    /// ```
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<RecvBuf>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if self.op.is_none() {
+            let permit = ready!(self.fd.poll_input(cx));
+            match MultiOp::new(RecvMulti::new(permit, self.ring.clone())) {
+                Ok(op) => self.op = Some(op),
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            }
+        }
+        let op = self.op.as_mut().expect("armed above");
+        if let Some(bytes) = op.data_mut().and_then(|d| d.permit().fd().take_all_bytes()) {
+            return Poll::Ready(Some(Ok(RecvBuf::owned(bytes))));
+        }
+        loop {
+            if self.wait_buf {
+                ready!(self.ring.poll_available(cx));
+                self.wait_buf = false;
+            }
+            let Some(c) = ready!(op.poll_next(cx)) else {
+                // The previous completion ended the receive: the next poll re-arms it.
+                continue;
+            };
+            let ring = op.data_mut().expect("data lives with the op").ring();
+            if let Some(bid) = io_uring::cqueue::buffer_select(c.flags) {
+                let n = c.result.max(0) as usize;
+                if n > 0 {
+                    return Poll::Ready(Some(Ok(ring.take(bid, n))));
+                }
+                ring.recycle_with(bid, 0, |_| {});
+            }
+            match c.result {
+                0 => {
+                    self.done = true;
+                    return Poll::Ready(None);
+                }
+                // Out of buffers: wait for one to come back, then re-arm (if the kernel ended
+                // the receive; with F_MORE it goes on by itself).
+                r if r == -libc::ENOBUFS && !c.has_more() => self.wait_buf = true,
+                r if r == -libc::ENOBUFS => {}
+                r if r < 0 => {
+                    return Poll::Ready(Some(Err(io::Error::from_raw_os_error(-r))));
+                }
+                _ => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Making sockets: through the ring (`IORING_OP_SOCKET` + `IORING_OP_CONNECT`) for clients,
+//! with `socket2` for listeners and datagram sockets (synchronous calls that never block).
+
+use std::io;
+use std::os::fd::OwnedFd;
+
+use socket2::{Domain, SockAddr, Type};
+
+use crate::op::{self, Op, RawAddr, SharedFd};
+
+/// The error of an I/O call made outside a runtime.
+pub(crate) fn no_runtime() -> io::Error {
+    io::Error::other(
+        "no uring-rt runtime on this thread: call this inside Runtime::block_on, \
+         uring_rt::start or a task spawned on a runtime",
+    )
+}
+
+/// Whether a runtime is entered on this thread (so `Op::new` succeeds).
+pub(crate) fn in_runtime() -> bool {
+    crate::runtime::context::is_entered()
+}
+
+/// A new close-on-exec socket: through the ring when the kernel has `IORING_OP_SOCKET`.
+pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> {
+    if op::socket_supported() {
+        Op::new(op::Socket::new(domain.into(), ty.into(), 0))?.await
+    } else {
+        Ok(socket2::Socket::new(domain, ty, None)?.into())
+    }
+}
+
+/// A socket connected to `addr` through the ring.
+pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<SharedFd> {
+    let fd = SharedFd::new(new_socket(addr.domain(), ty).await?);
+    Op::new(op::Connect::new(fd.clone(), RawAddr::from_sock(addr)))?.await?;
+    Ok(fd)
+}
+
+/// How a listener is set up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListenConfig {
+    pub(crate) reuse_addr: bool,
+    pub(crate) reuse_port: bool,
+    pub(crate) only_v6: Option<bool>,
+    pub(crate) backlog: i32,
+}
+
+impl Default for ListenConfig {
+    fn default() -> ListenConfig {
+        ListenConfig {
+            reuse_addr: true,
+            reuse_port: false,
+            only_v6: None,
+            backlog: 1024,
+        }
+    }
+}
+
+/// A listening stream socket bound to `addr`.
+pub(crate) fn listen(addr: &SockAddr, config: &ListenConfig) -> io::Result<SharedFd> {
+    let sock = socket2::Socket::new(addr.domain(), Type::STREAM, None)?;
+    let inet = addr.as_socket().is_some();
+    if inet && config.reuse_addr {
+        sock.set_reuse_address(true)?;
+    }
+    if inet && config.reuse_port {
+        sock.set_reuse_port(true)?;
+    }
+    if let (Some(v6only), Some(std::net::SocketAddr::V6(_))) = (config.only_v6, addr.as_socket()) {
+        sock.set_only_v6(v6only)?;
+    }
+    sock.bind(addr)?;
+    sock.listen(config.backlog)?;
+    Ok(SharedFd::new(sock.into()))
+}
+
+/// A datagram socket bound to `addr` (`None`: unbound, for Unix datagram sockets).
+pub(crate) fn datagram(domain: Domain, addr: Option<&SockAddr>) -> io::Result<SharedFd> {
+    let sock = socket2::Socket::new(domain, Type::DGRAM, None)?;
+    if let Some(addr) = addr {
+        sock.bind(addr)?;
+    }
+    Ok(SharedFd::new(sock.into()))
+}

@@ -1,0 +1,152 @@
+//! The byte-stream I/O shared by TCP and Unix streams and their owned halves: read, write,
+//! vectored I/O, zero-copy send, multishot receive.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::Shutdown;
+
+use socket2::SockRef;
+
+use super::recv_stream::RecvStream;
+use super::socket::{in_runtime, no_runtime};
+use crate::buf::{BufResult, IoBuf, IoBufMut};
+use crate::op::{self, BufRing, MultiOp, Op, SharedFd};
+
+/// A connected stream socket's fd and its I/O.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamCore {
+    pub(crate) fd: SharedFd,
+}
+
+impl StreamCore {
+    pub(crate) fn new(fd: SharedFd) -> StreamCore {
+        StreamCore { fd }
+    }
+
+    pub(crate) async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        let permit = self.fd.input().await;
+        if let Some(n) = permit.fd().take_bytes(&mut buf) {
+            return (Ok(n), buf);
+        }
+        match Op::new(op::Recv::new(permit, buf)) {
+            Ok(op) => op.await,
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    pub(crate) async fn readv<B: IoBufMut>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        if !in_runtime() {
+            return (Err(no_runtime()), bufs);
+        }
+        let permit = self.fd.input().await;
+        if permit.fd().has_stash() {
+            let mut total = 0;
+            for b in &mut bufs {
+                match permit.fd().take_bytes(b) {
+                    Some(n) => total += n,
+                    None => break,
+                }
+            }
+            if total > 0 {
+                return (Ok(total), bufs);
+            }
+        }
+        match Op::new(op::RecvMsg::new(permit, bufs)) {
+            Ok(op) => {
+                let (res, bufs) = op.await;
+                (res.map(|(n, _)| n), bufs)
+            }
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        match Op::new(op::Send::new(self.fd.clone(), buf)) {
+            Ok(op) => op.await,
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    pub(crate) async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        if !in_runtime() {
+            return (Err(no_runtime()), bufs);
+        }
+        match Op::new(op::SendMsg::new(self.fd.clone(), bufs, None)) {
+            Ok(op) => op.await,
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    pub(crate) async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
+        let len = buf.bytes_init();
+        let (res, buf) = self.write(buf).await;
+        let mut done = match res {
+            Ok(n) if n == len => return (Ok(()), buf),
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => n,
+            Err(e) => return (Err(e), buf),
+        };
+        // Partial write: go on from a window of the same buffer.
+        let mut slice = buf.slice(done..len);
+        loop {
+            let (res, s) = self.write(slice).await;
+            match res {
+                Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), s.into_inner()),
+                Ok(n) => done += n,
+                Err(e) => return (Err(e), s.into_inner()),
+            }
+            if done == len {
+                return (Ok(()), s.into_inner());
+            }
+            slice = s.into_inner().slice(done..len);
+        }
+    }
+
+    pub(crate) async fn send_zc<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        if !op::send_zc_supported() {
+            let err = io::Error::new(
+                io::ErrorKind::Unsupported,
+                "zero-copy send (IORING_OP_SEND_ZC) needs Linux 6.0 or newer",
+            );
+            return (Err(err), buf);
+        }
+        let mut op = match MultiOp::new(op::SendZc::new(self.fd.clone(), buf)) {
+            Ok(op) => op,
+            Err(_) => unreachable!("runtime checked above"),
+        };
+        let mut result = None;
+        // Take completions until the slot is gone: the result, then (if the kernel used the
+        // buffer) the notification that it no longer does.
+        while let Some(c) = poll_fn(|cx| op.poll_next(cx)).await {
+            if !io_uring::cqueue::notif(c.flags) {
+                result = Some(op::cqe_result(c).map(|n| n as usize));
+            }
+        }
+        let buf = op
+            .data_mut()
+            .and_then(|d| d.take_buf())
+            .expect("send_zc buffer is handed back after the final completion");
+        let result = result.unwrap_or_else(|| Err(io::Error::from_raw_os_error(libc::ECANCELED)));
+        (result, buf)
+    }
+
+    pub(crate) fn recv_stream(&self, ring: &BufRing) -> io::Result<RecvStream> {
+        if !in_runtime() {
+            return Err(no_runtime());
+        }
+        Ok(RecvStream::new(self.fd.clone(), ring.clone()))
+    }
+
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        SockRef::from(&self.fd).shutdown(how)
+    }
+}

@@ -1,0 +1,325 @@
+//! [`UnixDatagram`]: a Unix-domain datagram socket.
+
+use std::fmt;
+use std::io;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use socket2::{Domain, SockAddr, SockRef, Type};
+
+use super::socket::{datagram, in_runtime, no_runtime};
+use crate::buf::{BufResult, IoBuf, IoBufMut};
+use crate::op::{self, unix_addr, unix_sock, Op, RawAddr, SharedFd};
+
+/// A Unix-domain datagram socket, bound to a path, an abstract name, or unbound.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::net::UnixDatagram;
+/// uring_rt::start(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     let server = UnixDatagram::bind(dir.path().join("srv")).unwrap();
+///     let client = UnixDatagram::bind(dir.path().join("cli")).unwrap();
+///     let (res, _) = client.send_to(b"hi".to_vec(), dir.path().join("srv")).await;
+///     assert_eq!(res.unwrap(), 2);
+///     let (res, buf) = server.recv_from(Vec::with_capacity(8)).await;
+///     let (n, from) = res.unwrap();
+///     assert_eq!(&buf[..n], b"hi");
+///     assert_eq!(from.as_pathname(), Some(dir.path().join("cli").as_path()));
+/// });
+/// ```
+pub struct UnixDatagram {
+    fd: SharedFd,
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("fd", &self.fd)
+            .finish()
+    }
+}
+
+fn one<B>(mut bufs: Vec<B>) -> B {
+    bufs.pop().expect("one buffer in, one buffer out")
+}
+
+impl UnixDatagram {
+    /// A socket bound to the path `path`.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when the file exists; the error of `socket` or `bind`.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            fd: datagram(Domain::UNIX, Some(&SockAddr::unix(path)?))?,
+        })
+    }
+
+    /// A socket bound to `addr`, which may be an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](UnixDatagram::bind).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use uring_rt::net::UnixDatagram;
+    /// uring_rt::start(async {
+    ///     let name = format!("uring-rt-dgram-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    ///     let server = UnixDatagram::bind_addr(&addr).unwrap();
+    ///     let client = UnixDatagram::unbound().unwrap();
+    ///     client.send_to_addr(b"x".to_vec(), &addr).await.0.unwrap();
+    ///     let (res, _) = server.recv_from(Vec::with_capacity(4)).await;
+    ///     assert_eq!(res.unwrap().0, 1);
+    /// });
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            fd: datagram(Domain::UNIX, Some(&unix_sock(addr)?))?,
+        })
+    }
+
+    /// An unbound socket (it can send; replies need an address, so bind or use a pair).
+    ///
+    /// # Errors
+    ///
+    /// The error of `socket`.
+    ///
+    /// # Examples
+    ///
+    /// See [`bind_addr`](UnixDatagram::bind_addr).
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            fd: datagram(Domain::UNIX, None)?,
+        })
+    }
+
+    /// A pair of connected sockets (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// The error of `socketpair`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::UnixDatagram;
+    /// uring_rt::start(async {
+    ///     let (a, b) = UnixDatagram::pair().unwrap();
+    ///     a.send(b"one".to_vec()).await.0.unwrap();
+    ///     let (res, buf) = b.recv(Vec::with_capacity(8)).await;
+    ///     assert_eq!(res.unwrap(), 3);
+    ///     assert_eq!(buf, b"one");
+    /// });
+    /// ```
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = socket2::Socket::pair(Domain::UNIX, Type::DGRAM, None)?;
+        Ok((
+            UnixDatagram {
+                fd: SharedFd::new(a.into()),
+            },
+            UnixDatagram {
+                fd: SharedFd::new(b.into()),
+            },
+        ))
+    }
+
+    /// Sets the default peer (`connect(2)`; it does not block for datagram sockets).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` or `ConnectionRefused` when nothing is bound at `path`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::UnixDatagram;
+    /// uring_rt::start(async {
+    ///     let dir = tempfile::tempdir().unwrap();
+    ///     let server = UnixDatagram::bind(dir.path().join("s")).unwrap();
+    ///     let client = UnixDatagram::unbound().unwrap();
+    ///     client.connect(dir.path().join("s")).unwrap();
+    ///     client.send(b"hey".to_vec()).await.0.unwrap();
+    ///     assert_eq!(server.recv(Vec::with_capacity(8)).await.1, b"hey");
+    ///     assert!(client.peer_addr().unwrap().as_pathname().is_some());
+    /// });
+    /// ```
+    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
+        SockRef::from(&self.fd).connect(&SockAddr::unix(path)?)
+    }
+
+    /// Sets the default peer to `addr`, which may be an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](UnixDatagram::connect).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use uring_rt::net::UnixDatagram;
+    /// let name = format!("uring-rt-dgram-connect-{}", std::process::id());
+    /// let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    /// let _server = UnixDatagram::bind_addr(&addr).unwrap();
+    /// let client = UnixDatagram::unbound().unwrap();
+    /// client.connect_addr(&addr).unwrap();
+    /// ```
+    pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
+        SockRef::from(&self.fd).connect(&unix_sock(addr)?)
+    }
+
+    /// Sends one datagram to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` when not connected; `Other` outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// See [`pair`](UnixDatagram::pair).
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        match Op::new(op::Send::new(self.fd.clone(), buf)) {
+            Ok(op) => op.await,
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    /// Receives one datagram into `buf`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `recv`; `Other` outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// See [`pair`](UnixDatagram::pair).
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        match Op::new(op::Recv::new(self.fd.ungated(), buf)) {
+            Ok(op) => op.await,
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    /// Sends one datagram to the socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound`/`ConnectionRefused` when nothing is bound there; `Other` outside a
+    /// runtime.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn send_to<B: IoBuf, P: AsRef<Path>>(&self, buf: B, path: P) -> BufResult<usize, B> {
+        match SockAddr::unix(path) {
+            Ok(addr) => self.send_to_sock(buf, &addr).await,
+            Err(e) => (Err(e), buf),
+        }
+    }
+
+    /// Sends one datagram to `addr`, which may be an abstract name.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](UnixDatagram::send_to).
+    ///
+    /// # Examples
+    ///
+    /// See [`bind_addr`](UnixDatagram::bind_addr).
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn send_to_addr<B: IoBuf>(&self, buf: B, addr: &SocketAddr) -> BufResult<usize, B> {
+        match unix_sock(addr) {
+            Ok(addr) => self.send_to_sock(buf, &addr).await,
+            Err(e) => (Err(e), buf),
+        }
+    }
+
+    async fn send_to_sock<B: IoBuf>(&self, buf: B, addr: &SockAddr) -> BufResult<usize, B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        let data = op::SendMsg::new(self.fd.clone(), vec![buf], Some(RawAddr::from_sock(addr)));
+        match Op::new(data) {
+            Ok(op) => {
+                let (res, bufs) = op.await;
+                (res, one(bufs))
+            }
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    /// Receives one datagram: its length and the sender's address (unnamed for an unbound
+    /// sender).
+    ///
+    /// # Errors
+    ///
+    /// The error of `recvmsg`; `Other` outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// See [`UnixDatagram`].
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        if !in_runtime() {
+            return (Err(no_runtime()), buf);
+        }
+        match Op::new(op::RecvMsg::new(self.fd.ungated(), vec![buf])) {
+            Ok(op) => {
+                let (res, bufs) = op.await;
+                let res = res.and_then(|(n, addr)| Ok((n, addr.as_unix()?)));
+                (res, one(bufs))
+            }
+            Err(_) => unreachable!("runtime checked above"),
+        }
+    }
+
+    /// This socket's address.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockname`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UnixDatagram::unbound().unwrap();
+    /// assert!(s.local_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        unix_addr(&SockRef::from(&self.fd).local_addr()?)
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` when not connected.
+    ///
+    /// # Examples
+    ///
+    /// See [`connect`](UnixDatagram::connect).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        unix_addr(&SockRef::from(&self.fd).peer_addr()?)
+    }
+}

@@ -1,0 +1,369 @@
+//! `BufRing`: a ring of provided buffers registered with `IORING_REGISTER_PBUF_RING`, and
+//! `RecvBuf`, one buffer lent out of it (or a stashed chunk) that goes back on drop.
+//!
+//! # Invariants
+//!
+//! - The ring memory (`entries` × 16 bytes, page-aligned) and the buffer memory
+//!   (`entries` × `buf_size` bytes) are allocated once and freed only after the ring is
+//!   unregistered, or after the driver that knew it shut down cleanly; otherwise leaked.
+//! - Buffer `bid` is owned by the kernel from the moment it is published (tail store) until a
+//!   completion names it; then by exactly one `RecvBuf` (or an orphan copying it) until that
+//!   publishes it again. So user code reads a buffer only while the kernel cannot write it.
+
+use std::alloc::{self, Layout};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use io_uring::types::BufRingEntry;
+
+use crate::driver;
+
+/// A registered ring of provided buffers (kernel 5.19+), for receives that pick their
+/// buffer when data arrives ([`recv_stream`](crate::net::TcpStream::recv_stream)), so idle
+/// connections hold no buffer.
+///
+/// It belongs to the runtime of the thread that made it (it is not `Send`); one ring can
+/// serve many streams of that runtime. Cloning shares the ring.
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     let ring = uring_rt::net::BufRing::new(64, 4096).unwrap();
+///     assert_eq!(ring.entries(), 64);
+///     assert_eq!(ring.buf_size(), 4096);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct BufRing {
+    inner: Rc<RingInner>,
+}
+
+struct RingInner {
+    driver_id: u64,
+    bgid: u16,
+    entries: u16,
+    buf_size: usize,
+    ring: NonNull<BufRingEntry>,
+    ring_layout: Layout,
+    bufs: NonNull<u8>,
+    bufs_layout: Layout,
+    /// Our copy of the tail we published last.
+    tail: Cell<u16>,
+    /// Buffers named by a completion and not yet published again.
+    out: Cell<u16>,
+    /// Tasks waiting for a buffer to come back (after `ENOBUFS`).
+    waiters: RefCell<Vec<Waker>>,
+}
+
+impl fmt::Debug for BufRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufRing")
+            .field("bgid", &self.inner.bgid)
+            .field("entries", &self.inner.entries)
+            .field("buf_size", &self.inner.buf_size)
+            .field("lent", &self.inner.out.get())
+            .finish()
+    }
+}
+
+impl BufRing {
+    /// Allocates `entries` buffers of `buf_size` bytes and registers them with this thread's
+    /// ring.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` when `entries` is not a power of two in `1..=32768` or `buf_size` is 0
+    /// or above `u32::MAX`; `Other` outside a runtime; the registration's error (`EINVAL` on
+    /// kernels older than 5.19, which report it as unsupported).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     assert!(uring_rt::net::BufRing::new(3, 4096).is_err()); // not a power of two
+    ///     let ring = uring_rt::net::BufRing::new(8, 1024).unwrap();
+    ///     assert_eq!(ring.entries(), 8);
+    /// });
+    /// ```
+    pub fn new(entries: u16, buf_size: usize) -> io::Result<BufRing> {
+        if !entries.is_power_of_two() || entries > 32768 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "BufRing: entries must be a power of two up to 32768",
+            ));
+        }
+        if buf_size == 0 || buf_size > u32::MAX as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "BufRing: buf_size must be in 1..=u32::MAX",
+            ));
+        }
+        let driver = driver::current()?;
+        let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "BufRing: too large");
+        let ring_bytes = (entries as usize * std::mem::size_of::<BufRingEntry>()).max(4096);
+        let ring_layout = Layout::from_size_align(ring_bytes, 4096).map_err(|_| invalid())?;
+        let bufs_bytes = (entries as usize)
+            .checked_mul(buf_size)
+            .ok_or_else(invalid)?;
+        let bufs_layout = Layout::from_size_align(bufs_bytes, 64).map_err(|_| invalid())?;
+        // SAFETY: both layouts have a non-zero size (checked above).
+        let (ring, bufs) = unsafe { (alloc::alloc_zeroed(ring_layout), alloc::alloc(bufs_layout)) };
+        let (Some(ring), Some(bufs)) = (NonNull::new(ring), NonNull::new(bufs)) else {
+            alloc::handle_alloc_error(ring_layout);
+        };
+        let mut inner = RingInner {
+            driver_id: driver.id(),
+            bgid: 0,
+            entries,
+            buf_size,
+            ring: ring.cast(),
+            ring_layout,
+            bufs,
+            bufs_layout,
+            tail: Cell::new(0),
+            out: Cell::new(entries),
+            waiters: RefCell::new(Vec::new()),
+        };
+        let mut result = Err(io::Error::from_raw_os_error(libc::EEXIST));
+        for _ in 0..16 {
+            let bgid = next_bgid();
+            // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
+            // lives until it is unregistered (`RingInner::drop`).
+            result = driver.with_submitter(|s| unsafe {
+                s.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)
+            });
+            inner.bgid = bgid;
+            match &result {
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
+                _ => break,
+            }
+        }
+        if let Err(e) = result {
+            inner.driver_id = 0; // never registered: free without unregistering
+            drop(inner);
+            return Err(if e.raw_os_error() == Some(libc::EINVAL) {
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "provided-buffer rings need Linux 5.19 or newer",
+                )
+            } else {
+                e
+            });
+        }
+        for bid in 0..entries {
+            inner.publish(bid);
+        }
+        Ok(BufRing {
+            inner: Rc::new(inner),
+        })
+    }
+
+    /// Number of buffers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let ring = uring_rt::net::BufRing::new(16, 512).unwrap();
+    ///     assert_eq!(ring.entries(), 16);
+    /// });
+    /// ```
+    pub fn entries(&self) -> u16 {
+        self.inner.entries
+    }
+
+    /// Size of each buffer in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let ring = uring_rt::net::BufRing::new(16, 512).unwrap();
+    ///     assert_eq!(ring.buf_size(), 512);
+    /// });
+    /// ```
+    pub fn buf_size(&self) -> usize {
+        self.inner.buf_size
+    }
+
+    /// The buffer group id for SQEs.
+    pub(crate) fn bgid(&self) -> u16 {
+        self.inner.bgid
+    }
+
+    /// Takes buffer `bid`, which a completion says holds `len` bytes.
+    pub(crate) fn take(&self, bid: u16, len: usize) -> RecvBuf {
+        self.inner.out.set(self.inner.out.get().wrapping_add(1));
+        RecvBuf {
+            kind: Kind::Ring {
+                ring: self.inner.clone(),
+                bid,
+                len: len.min(self.inner.buf_size),
+            },
+        }
+    }
+
+    /// Shows the `len` bytes of buffer `bid` to `f`, then gives the buffer back to the kernel.
+    pub(crate) fn recycle_with(&self, bid: u16, len: usize, f: impl FnOnce(&[u8])) {
+        f(self.inner.bytes(bid, len));
+        self.inner.publish(bid);
+        self.inner.wake_waiters();
+    }
+
+    /// Ready when some buffer is not lent out (after `ENOBUFS`, re-arming makes sense).
+    pub(crate) fn poll_available(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.inner.out.get() < self.inner.entries {
+            return Poll::Ready(());
+        }
+        self.inner.waiters.borrow_mut().push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+fn next_bgid() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl RingInner {
+    /// Gives buffer `bid` (back) to the kernel.
+    fn publish(&self, bid: u16) {
+        let tail = self.tail.get();
+        let idx = (tail & (self.entries - 1)) as usize;
+        // SAFETY: `idx < entries`, so the entry is inside the ring allocation; the kernel reads
+        // entries only between its head and our published tail, and this one is past the tail.
+        let entry = unsafe { &mut *self.ring.as_ptr().add(idx) };
+        entry.set_addr(self.buf_ptr(bid) as u64);
+        entry.set_len(self.buf_size as u32);
+        entry.set_bid(bid);
+        let tail = tail.wrapping_add(1);
+        self.tail.set(tail);
+        // SAFETY: the tail field is the `resv` of entry 0, inside the ring allocation, 2-byte
+        // aligned; the kernel reads it with acquire semantics, so a release store publishes
+        // the entry written above.
+        unsafe {
+            let tail_ptr = BufRingEntry::tail(self.ring.as_ptr()) as *const AtomicU16;
+            (*tail_ptr).store(tail, Ordering::Release);
+        }
+        self.out.set(self.out.get().saturating_sub(1));
+    }
+
+    fn buf_ptr(&self, bid: u16) -> *mut u8 {
+        let bid = (bid as usize).min(self.entries as usize - 1);
+        // SAFETY: `bid < entries`, so the offset stays inside the buffer allocation.
+        unsafe { self.bufs.as_ptr().add(bid * self.buf_size) }
+    }
+
+    fn bytes(&self, bid: u16, len: usize) -> &[u8] {
+        // SAFETY: buffer `bid` was named by a completion, so the kernel no longer writes it
+        // (module invariant) and it holds `len <= buf_size` bytes the kernel wrote.
+        unsafe { std::slice::from_raw_parts(self.buf_ptr(bid), len.min(self.buf_size)) }
+    }
+
+    fn wake_waiters(&self) {
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        for w in waiters {
+            w.wake();
+        }
+    }
+}
+
+impl Drop for RingInner {
+    fn drop(&mut self) {
+        let free = match driver::current() {
+            _ if self.driver_id == 0 => true,
+            Ok(d) if d.id() == self.driver_id => d
+                .with_submitter(|s| s.unregister_buf_ring(self.bgid))
+                .is_ok(),
+            // The ring is gone, and with it the registration.
+            _ => driver::is_quiesced(self.driver_id),
+        };
+        if free {
+            // SAFETY: allocated in `new` with these layouts; the kernel no longer knows them.
+            unsafe {
+                alloc::dealloc(self.ring.as_ptr().cast(), self.ring_layout);
+                alloc::dealloc(self.bufs.as_ptr(), self.bufs_layout);
+            }
+        }
+        // Else the kernel may still write there: leak rather than free.
+    }
+}
+
+/// Received bytes lent by a [`BufRing`] (given back to the kernel on drop), or bytes a
+/// dropped read left behind. Dereferences to the bytes.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::net::{TcpListener, TcpStream, BufRing};
+/// uring_rt::start(async {
+///     let ring = BufRing::new(16, 1024).unwrap();
+///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (server, _) = listener.accept().await.unwrap();
+///     client.write_all(b"ping".to_vec()).await.0.unwrap();
+///     let mut incoming = server.recv_stream(&ring).unwrap();
+///     let buf = incoming.next().await.unwrap().unwrap();
+///     assert_eq!(&buf[..], b"ping");
+/// });
+/// ```
+pub struct RecvBuf {
+    kind: Kind,
+}
+
+enum Kind {
+    Ring {
+        ring: Rc<RingInner>,
+        bid: u16,
+        len: usize,
+    },
+    Owned(Vec<u8>),
+}
+
+impl RecvBuf {
+    /// Bytes that did not come from the ring (a dropped read's leftovers).
+    pub(crate) fn owned(bytes: Vec<u8>) -> RecvBuf {
+        RecvBuf {
+            kind: Kind::Owned(bytes),
+        }
+    }
+}
+
+impl fmt::Debug for RecvBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvBuf").field("len", &self.len()).finish()
+    }
+}
+
+impl Deref for RecvBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.kind {
+            Kind::Ring { ring, bid, len } => ring.bytes(*bid, *len),
+            Kind::Owned(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for RecvBuf {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Drop for RecvBuf {
+    fn drop(&mut self) {
+        if let Kind::Ring { ring, bid, .. } = &self.kind {
+            ring.publish(*bid);
+            ring.wake_waiters();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `IORING_OP_RECV`: receives into one buffer.
+
+use io_uring::{opcode, squeue, types};
+
+use super::{cqe_result, InputPermit, OpCode};
+use crate::buf::{BufResult, IoBufMut};
+use crate::driver::Completion;
+
+/// Receives into `buf`'s free room (kernel 5.6+). With a gated permit (a stream), bytes that
+/// arrive after the future was dropped go to the stream's stash, so none is lost.
+#[derive(Debug)]
+pub(crate) struct Recv<B> {
+    permit: InputPermit,
+    buf: B,
+}
+
+impl<B: IoBufMut> Recv<B> {
+    pub(crate) fn new(permit: InputPermit, buf: B) -> Recv<B> {
+        Recv { permit, buf }
+    }
+}
+
+// SAFETY: the SQE points at `buf`'s storage, which `IoBufMut` keeps at a stable address
+// (on the heap or static) for as long as the op owns `buf`.
+unsafe impl<B: IoBufMut> OpCode for Recv<B> {
+    type Output = BufResult<usize, B>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
+        opcode::Recv::new(
+            types::Fd(self.permit.fd().raw()),
+            self.buf.stable_mut_ptr(),
+            len,
+        )
+        .build()
+    }
+
+    fn complete(mut self, c: Completion) -> BufResult<usize, B> {
+        let res = cqe_result(c).map(|n| {
+            // SAFETY: the kernel wrote `n <= bytes_total()` bytes at `stable_mut_ptr`.
+            unsafe { self.buf.set_init(n as usize) };
+            n as usize
+        });
+        (res, self.buf)
+    }
+
+    fn orphan_completion(&mut self, c: Completion) {
+        if let (Ok(n), true) = (cqe_result(c), self.permit.stashes()) {
+            // SAFETY: the kernel wrote `n <= bytes_total()` bytes at the buffer's stable
+            // address, which `self` still owns.
+            let got = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n as usize) };
+            self.permit.fd().stash_bytes(got);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `IORING_OP_RECVMSG`: receives into several buffers, with the sender's address.
+
+use io_uring::{opcode, squeue, types};
+
+use super::{cqe_result, InputPermit, MsgHdr, OpCode, RawAddr};
+use crate::buf::{BufResult, IoBufMut};
+use crate::driver::Completion;
+
+/// Receives into the free room of `bufs`, in order (kernel 5.3+), and the sender's address.
+/// With a gated permit (a stream), bytes that arrive after the future was dropped go to the
+/// stream's stash.
+#[derive(Debug)]
+pub(crate) struct RecvMsg<B> {
+    permit: InputPermit,
+    bufs: Vec<B>,
+    msg: Box<MsgHdr>,
+}
+
+impl<B: IoBufMut> RecvMsg<B> {
+    pub(crate) fn new(permit: InputPermit, mut bufs: Vec<B>) -> RecvMsg<B> {
+        let iov = bufs
+            .iter_mut()
+            .map(|b| libc::iovec {
+                iov_base: b.stable_mut_ptr().cast(),
+                iov_len: b.bytes_total(),
+            })
+            .collect();
+        let mut msg = MsgHdr::new(iov, None);
+        msg.want_addr();
+        RecvMsg { permit, bufs, msg }
+    }
+}
+
+// SAFETY: the SQE points at `*self.msg` (boxed), whose pointers lead into the box itself, into
+// its `iov` vector's heap storage, and into the storage of `bufs`, which `IoBufMut` keeps
+// stable while the op owns them.
+unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
+    type Output = BufResult<(usize, RawAddr), Vec<B>>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        opcode::RecvMsg::new(types::Fd(self.permit.fd().raw()), &mut self.msg.hdr).build()
+    }
+
+    fn complete(mut self, c: Completion) -> BufResult<(usize, RawAddr), Vec<B>> {
+        let res = cqe_result(c).map(|n| {
+            let mut left = n as usize;
+            for b in &mut self.bufs {
+                let k = left.min(b.bytes_total());
+                // SAFETY: the kernel filled the iovecs in order; this one got `k` bytes, at
+                // most its `bytes_total()`.
+                unsafe { b.set_init(k) };
+                left -= k;
+            }
+            (n as usize, self.msg.received_addr())
+        });
+        (res, self.bufs)
+    }
+
+    fn orphan_completion(&mut self, c: Completion) {
+        let (Ok(n), true) = (cqe_result(c), self.permit.stashes()) else {
+            return;
+        };
+        let mut left = n as usize;
+        for b in &self.bufs {
+            let k = left.min(b.bytes_total());
+            // SAFETY: the kernel wrote `k` bytes at this buffer's stable address, which
+            // `self` still owns.
+            let got = unsafe { std::slice::from_raw_parts(b.stable_ptr(), k) };
+            self.permit.fd().stash_bytes(got);
+            left -= k;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! `IORING_OP_RECV` with `IORING_RECV_MULTISHOT` and a provided-buffer ring.
+
+use io_uring::{cqueue, opcode, squeue, types};
+
+use super::{cqe_result, BufRing, InputPermit, OpCode};
+use crate::driver::Completion;
+
+/// Receives into buffers the kernel picks from `ring`, one completion per chunk, until an
+/// error, end of stream, `ENOBUFS` or cancellation (kernel 6.0+). Used with `MultiOp`. Holds
+/// the stream's input permit; chunks that arrive after the stream of buffers was dropped are
+/// copied to the stream's stash and their buffers go back to the ring.
+#[derive(Debug)]
+pub(crate) struct RecvMulti {
+    permit: InputPermit,
+    ring: BufRing,
+}
+
+impl RecvMulti {
+    pub(crate) fn new(permit: InputPermit, ring: BufRing) -> RecvMulti {
+        RecvMulti { permit, ring }
+    }
+
+    pub(crate) fn ring(&self) -> &BufRing {
+        &self.ring
+    }
+
+    pub(crate) fn permit(&self) -> &InputPermit {
+        &self.permit
+    }
+}
+
+// SAFETY: the SQE carries no pointer; the kernel writes into buffers of `ring`, which the op
+// keeps alive (an `Rc`) and which stay allocated until unregistered.
+unsafe impl OpCode for RecvMulti {
+    type Output = ();
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        opcode::RecvMulti::new(types::Fd(self.permit.fd().raw()), self.ring.bgid()).build()
+    }
+
+    fn complete(self, _c: Completion) {}
+
+    fn orphan_completion(&mut self, c: Completion) {
+        let Some(bid) = cqueue::buffer_select(c.flags) else {
+            return;
+        };
+        let n = cqe_result(c).unwrap_or(0) as usize;
+        let fd = self.permit.fd();
+        let stash = self.permit.stashes();
+        self.ring.recycle_with(bid, n, |bytes| {
+            if stash {
+                fd.stash_bytes(bytes);
+            }
+        });
+    }
+}

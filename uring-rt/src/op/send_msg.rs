@@ -1,0 +1,50 @@
+//! `IORING_OP_SENDMSG`: sends from several buffers, optionally to an address.
+
+use io_uring::{opcode, squeue, types};
+
+use super::{cqe_result, MsgHdr, OpCode, RawAddr, SharedFd};
+use crate::buf::{BufResult, IoBuf};
+use crate::driver::Completion;
+
+/// Sends the initialized bytes of `bufs` in order (kernel 5.3+), to `addr` if given, with
+/// `MSG_NOSIGNAL`.
+#[derive(Debug)]
+pub(crate) struct SendMsg<B> {
+    fd: SharedFd,
+    bufs: Vec<B>,
+    msg: Box<MsgHdr>,
+}
+
+impl<B: IoBuf> SendMsg<B> {
+    pub(crate) fn new(fd: SharedFd, bufs: Vec<B>, addr: Option<RawAddr>) -> SendMsg<B> {
+        let iov = bufs
+            .iter()
+            .map(|b| libc::iovec {
+                iov_base: b.stable_ptr() as *mut libc::c_void,
+                iov_len: b.bytes_init(),
+            })
+            .collect();
+        SendMsg {
+            fd,
+            bufs,
+            msg: MsgHdr::new(iov, addr),
+        }
+    }
+}
+
+// SAFETY: the SQE points at `*self.msg` (boxed), whose pointers lead into the box itself, into
+// its `iov` vector's heap storage, and into the storage of `bufs`, which `IoBuf` keeps stable
+// while the op owns them.
+unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
+    type Output = BufResult<usize, Vec<B>>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        opcode::SendMsg::new(types::Fd(self.fd.raw()), &self.msg.hdr)
+            .flags(libc::MSG_NOSIGNAL as u32)
+            .build()
+    }
+
+    fn complete(self, c: Completion) -> BufResult<usize, Vec<B>> {
+        (cqe_result(c).map(|n| n as usize), self.bufs)
+    }
+}
