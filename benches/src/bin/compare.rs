@@ -40,8 +40,7 @@ The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 
 /// The servers compared: display name, binary name (in `src/bin/`), extra arguments.
 /// A server whose binary was not built (a feature not enabled) is skipped.
 const SERVERS: &[(&str, &str, &[&str])] = &[
-    // Slot for the runtime under test; enable once `src/bin/echo_uring_rt.rs` exists:
-    // ("uring-rt", "echo_uring_rt", &[]),
+    ("uring-rt", "echo_uring_rt", &[]),
     ("tokio-ct", "echo_tokio_ct", &[]),
     ("tokio-mt1", "echo_tokio_mt", &[]),
     ("monoio", "echo_monoio", &[]),

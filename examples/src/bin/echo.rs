@@ -4,14 +4,18 @@
 //! cargo run --release -p examples --bin echo -- --addr 127.0.0.1:7878 --cores 2
 //! ```
 //!
-//! `--cores N` runs N single-threaded runtimes, each with its own `SO_REUSEPORT` listener on
-//! the same port, so the kernel spreads connections among them.
+//! `--cores N` runs one runtime per core (`ThreadPerCore`, pinned when there are enough CPUs),
+//! each with its own `SO_REUSEPORT` listener on the same port, so the kernel spreads
+//! connections among them.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::sync::{Arc, Mutex};
+
 use uring_rt::net::{TcpListener, TcpStream};
+use uring_rt::runtime::ThreadPerCore;
 
 struct Args {
     addr: String,
@@ -63,24 +67,21 @@ async fn echo(stream: TcpStream) {
     }
 }
 
-/// Accepts and serves connections on this thread's runtime, forever.
-fn serve(listener: TcpListener) -> io::Result<()> {
-    let rt = uring_rt::Runtime::new()?;
-    rt.block_on(async move {
-        let mut incoming = listener.incoming();
-        loop {
-            match incoming.next().await {
-                Ok(stream) => {
-                    uring_rt::spawn(echo(stream));
-                }
-                // Out of fds (EMFILE/ENFILE) or a transient error: back off, keep serving.
-                Err(e) => {
-                    eprintln!("echo: accept: {e}");
-                    uring_rt::time::sleep(Duration::from_millis(10)).await;
-                }
+/// Accepts and serves connections on this core's runtime, forever.
+async fn serve(listener: TcpListener) {
+    let mut incoming = listener.incoming();
+    loop {
+        match incoming.next().await {
+            Ok(stream) => {
+                uring_rt::spawn(echo(stream));
+            }
+            // Out of fds (EMFILE/ENFILE) or a transient error: back off, keep serving.
+            Err(e) => {
+                eprintln!("echo: accept: {e}");
+                uring_rt::time::sleep(Duration::from_millis(10)).await;
             }
         }
-    })
+    }
 }
 
 fn main() -> io::Result<()> {
@@ -88,33 +89,24 @@ fn main() -> io::Result<()> {
         eprintln!("echo: {e}");
         std::process::exit(2);
     });
-    if args.cores == 1 {
-        let listener = TcpListener::bind(args.addr.as_str())?;
-        println!("echo listening on {}", listener.local_addr()?);
-        return serve(listener);
-    }
-    // One runtime per core, each with its own SO_REUSEPORT listener. When
-    // `uring_rt::runtime::ThreadPerCore` lands this becomes
-    // `ThreadPerCore::builder().cores(n).pin(true).run(|core| async move { .. })`; until then,
-    // plain OS threads each running a `Runtime`.
+    // One SO_REUSEPORT listener per core on the same port: the kernel spreads connections.
     let first = TcpListener::bind_reuseport(args.addr.as_str())?;
     let addr: SocketAddr = first.local_addr()?;
-    let mut listeners = vec![first];
+    let mut listeners = vec![Some(first)];
     for _ in 1..args.cores {
-        listeners.push(TcpListener::bind_reuseport(addr)?);
+        listeners.push(Some(TcpListener::bind_reuseport(addr)?));
     }
-    println!("echo listening on {addr} with {} cores", args.cores);
-    let threads: Vec<_> = listeners
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            std::thread::Builder::new()
-                .name(format!("echo-core-{i}"))
-                .spawn(move || serve(l))
-        })
-        .collect::<io::Result<_>>()?;
-    for t in threads {
-        t.join().expect("a core panicked")?;
-    }
+    println!("echo listening on {addr} with {} core(s)", args.cores);
+    let listeners = Arc::new(Mutex::new(listeners));
+    let pin = args.cores <= std::thread::available_parallelism().map_or(1, |n| n.get());
+    ThreadPerCore::builder()
+        .cores(args.cores)
+        .pin(pin)
+        .run(move |core| {
+            let listener = listeners.lock().unwrap()[core.index()]
+                .take()
+                .expect("one listener per core");
+            serve(listener)
+        })?;
     Ok(())
 }
