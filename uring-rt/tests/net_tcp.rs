@@ -304,3 +304,38 @@ fn sockets_and_their_futures_are_send() {
         send(&incoming);
     });
 }
+
+#[test]
+fn multishot_chunks_are_written_back_without_copying() {
+    use uring_rt::net::BufRing;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let data = pattern(7, 256 * 1024);
+        let writer = {
+            let mut s = s.try_clone().unwrap();
+            let data = data.clone();
+            thread::spawn(move || s.write_all(&data).unwrap())
+        };
+        let mut back = vec![0u8; data.len()];
+        s.read_exact(&mut back).unwrap();
+        writer.join().unwrap();
+        assert!(back == data, "echoed bytes differ");
+    });
+    uring_rt::start(async move {
+        let listener = TcpListener::from_std(listener).unwrap();
+        let ring = BufRing::new(64, 4096).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut chunks = stream.recv_stream(&ring).unwrap();
+        let mut echoed = 0;
+        while echoed < 256 * 1024 {
+            let chunk = chunks.next().await.unwrap().unwrap();
+            echoed += chunk.len();
+            // A ring buffer is an IoBuf: it goes straight to the send and back to the ring.
+            let (res, _chunk) = stream.write_all(chunk).await;
+            res.unwrap();
+        }
+    });
+    client.join().unwrap();
+}

@@ -1,15 +1,36 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
-//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N]`
+//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot]`
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
-//! adopted with `TcpListener::from_std`, one task per connection with one `BUF_SIZE` buffer
-//! that goes to the kernel for each read and comes back with its result.
+//! adopted with `TcpListener::from_std`, one task per connection.
+//!
+//! - default: `read`/`write_all` with one `BUF_SIZE` buffer per connection that goes to the
+//!   kernel for each read and comes back with its result (one recv and one send SQE per
+//!   request);
+//! - `--multishot`: `recv_stream` — one multishot recv per connection into a shared
+//!   provided-buffer ring of `BUF_SIZE` buffers, each chunk written back with `write_all`
+//!   and returned to the ring (one send SQE per request; no per-connection buffer).
 
 use std::time::Duration;
 
 use benches::{Args, ServerArgs, BUF_SIZE};
-use uring_rt::net::{TcpListener, TcpStream};
+use uring_rt::net::{BufRing, TcpListener, TcpStream};
+
+/// Buffers in the shared provided-buffer ring (`--multishot`).
+const RING_ENTRIES: u16 = 4096;
+
+async fn echo_multishot(stream: TcpStream, ring: BufRing) {
+    let _ = stream.set_nodelay(true);
+    let Ok(mut chunks) = stream.recv_stream(&ring) else {
+        return;
+    };
+    while let Some(Ok(chunk)) = chunks.next().await {
+        if stream.write_all(chunk).await.0.is_err() {
+            return;
+        }
+    }
+}
 
 async fn echo(stream: TcpStream) {
     let _ = stream.set_nodelay(true);
@@ -32,6 +53,7 @@ async fn echo(stream: TcpStream) {
 fn main() -> std::io::Result<()> {
     let mut args = Args::from_env();
     let server = ServerArgs::take(&mut args);
+    let multishot = args.switch("--multishot");
     args.finish();
     server.apply()?;
 
@@ -39,10 +61,18 @@ fn main() -> std::io::Result<()> {
     let rt = uring_rt::Runtime::new()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(std_listener)?;
+        let ring = if multishot {
+            Some(BufRing::new(RING_ENTRIES, BUF_SIZE)?)
+        } else {
+            None
+        };
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    uring_rt::spawn(echo(stream));
+                    match &ring {
+                        Some(ring) => uring_rt::spawn(echo_multishot(stream, ring.clone())),
+                        None => uring_rt::spawn(echo(stream)),
+                    };
                 }
                 Err(e) => {
                     eprintln!("echo_uring_rt: accept: {e}");

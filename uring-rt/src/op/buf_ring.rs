@@ -353,6 +353,24 @@ impl Deref for RecvBuf {
     }
 }
 
+// SAFETY: the bytes live in the ring's buffer memory (kept alive by the `Rc` in `Kind::Ring`)
+// or in the owned `Vec`; neither moves while the `RecvBuf` lives, and a ring buffer is handed
+// back to the kernel only in `Drop`, so the kernel never writes into it while it is in use as
+// a write source. All `len` bytes are initialized (the kernel received them).
+unsafe impl crate::buf::IoBuf for RecvBuf {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+
+    fn bytes_init(&self) -> usize {
+        self.len()
+    }
+
+    fn bytes_total(&self) -> usize {
+        self.len()
+    }
+}
+
 impl AsRef<[u8]> for RecvBuf {
     fn as_ref(&self) -> &[u8] {
         self
