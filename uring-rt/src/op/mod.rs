@@ -7,6 +7,50 @@
 
 mod nop;
 // fs ops (one file each) go below this line.
+mod close;
+mod fallocate;
+mod fsync;
+mod ftruncate;
+mod iovecs;
+mod link_at;
+mod mkdir_at;
+mod open_at;
+mod read;
+mod read_fixed;
+mod readv;
+mod register_buffers;
+mod rename_at;
+mod shared_fd;
+mod statx;
+mod support;
+mod symlink_at;
+mod sync_file_range;
+mod unlink_at;
+mod write;
+mod write_fixed;
+mod writev;
+pub(crate) use close::Close;
+pub(crate) use fallocate::Fallocate;
+pub(crate) use fsync::Fsync;
+pub(crate) use ftruncate::Ftruncate;
+use iovecs::IoVecs;
+pub(crate) use link_at::LinkAt;
+pub(crate) use mkdir_at::MkDirAt;
+pub(crate) use open_at::OpenAt;
+pub(crate) use read::Read;
+pub(crate) use read_fixed::ReadFixed;
+pub(crate) use readv::Readv;
+pub(crate) use register_buffers::register_pool;
+pub(crate) use rename_at::RenameAt;
+pub(crate) use shared_fd::SharedFd;
+pub(crate) use statx::Statx;
+pub(crate) use support::{has as is_supported, in_runtime};
+pub(crate) use symlink_at::SymlinkAt;
+pub(crate) use sync_file_range::SyncFileRange;
+pub(crate) use unlink_at::UnlinkAt;
+pub(crate) use write::Write;
+pub(crate) use write_fixed::WriteFixed;
+pub(crate) use writev::Writev;
 
 // net ops (one file each) go below this line.
 

@@ -1,0 +1,49 @@
+//! `IORING_OP_FSYNC`: `fsync(2)` or, with `datasync`, `fdatasync(2)` (kernel 5.1+).
+
+use std::io;
+
+use io_uring::{opcode, squeue, types};
+
+use super::{cqe_result, support, Op, OpCode, SharedFd};
+use crate::driver::Completion;
+
+/// `fsync(2)` or, with `datasync`, `fdatasync(2)`.
+#[derive(Debug)]
+pub(crate) struct Fsync {
+    /// Keeps the fd open until the completion.
+    fd: SharedFd,
+    datasync: bool,
+}
+
+impl Fsync {
+    /// The op; it holds a clone of the fd until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` before Linux 5.1; no runtime on this thread.
+    pub(crate) fn op(fd: &SharedFd, datasync: bool) -> io::Result<Op<Fsync>> {
+        support::require(opcode::Fsync::CODE, "IORING_OP_FSYNC", "5.1")?;
+        Op::new(Fsync {
+            fd: fd.clone(),
+            datasync,
+        })
+    }
+}
+
+// SAFETY: the SQE carries no pointer.
+unsafe impl OpCode for Fsync {
+    type Output = io::Result<()>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        opcode::Fsync::new(types::Fd(self.fd.raw()))
+            .flags(if self.datasync {
+                types::FsyncFlags::DATASYNC
+            } else {
+                types::FsyncFlags::empty()
+            })
+            .build()
+    }
+
+    fn complete(self, c: Completion) -> io::Result<()> {
+        cqe_result(c).map(|_| ())
+    }
+}
