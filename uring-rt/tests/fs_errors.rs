@@ -160,9 +160,15 @@ fn outside_a_runtime_is_an_error_not_a_panic() {
 
 /// A minimal executor for a future that completes on first poll.
 fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::task::{Context, Poll, Waker};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    let waker = Waker::from(Arc::new(Noop));
     let mut f = std::pin::pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match f.as_mut().poll(&mut Context::from_waker(&waker)) {
         Poll::Ready(v) => v,
         Poll::Pending => panic!("future did not complete on first poll"),
     }
