@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Environment: `FILEIO_DIR` (default `/var/tmp`; not a tmpfs), `FILEIO_SIZE_MB` (1024),
-//! `FILEIO_SECS` (seconds per round, 1), `FILEIO_ROUNDS` (3). The data file
+//! `FILEIO_SECS` (seconds per round, 1), `FILEIO_ROUNDS` (3), `FILEIO_JOBS` (run only the
+//! jobs whose label contains this, e.g. `QD32 direct`). The data file
 //! (`$FILEIO_DIR/uring-rt-fileio/data.bin`) is kept between runs; delete it when done.
 //!
 //! tokio: buffered reads use `tokio::fs::File` (seek + read, one file handle per task);
@@ -94,7 +95,11 @@ fn buffer(job: &Job) -> AlignedBuf {
 
 /// uring-rt: one runtime (one thread), `qd` tasks each with one op in flight.
 fn run_uring(path: &Path, job: Job) -> f64 {
-    let rt = uring_rt::Runtime::new().expect("io_uring runtime");
+    let defer = env("FILEIO_DEFER_TASKRUN", 1) != 0;
+    let rt = uring_rt::Runtime::builder()
+        .defer_taskrun(defer)
+        .build()
+        .expect("io_uring runtime");
     rt.block_on(async {
         let file = OpenOptions::new()
             .read(true)
@@ -381,7 +386,8 @@ fn main() {
         "{:<28} {:>12} {:>12} {:>12} {:>12} {:>9} {:>9}",
         "job", "uring-rt", "tokio", "std pool", "fio", "uring/fio", "uring/tok"
     );
-    for job in jobs {
+    let only: String = env("FILEIO_JOBS", String::new());
+    for job in jobs.into_iter().filter(|j| j.label().contains(&only)) {
         if !job.direct {
             warm(&path);
         }
