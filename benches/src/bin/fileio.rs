@@ -9,7 +9,8 @@
 //!
 //! Environment: `FILEIO_DIR` (default `/var/tmp`; not a tmpfs), `FILEIO_SIZE_MB` (1024),
 //! `FILEIO_SECS` (seconds per round, 1), `FILEIO_ROUNDS` (3), `FILEIO_JOBS` (run only the
-//! jobs whose label contains this, e.g. `QD32 direct`). The data file
+//! jobs whose label contains this, e.g. `QD32 direct`), `FILEIO_DEFER_TASKRUN` (1: the
+//! runtime's default `DEFER_TASKRUN` ring; 0: a ring without it). The data file
 //! (`$FILEIO_DIR/uring-rt-fileio/data.bin`) is kept between runs; delete it when done.
 //!
 //! tokio: buffered reads use `tokio::fs::File` (seek + read, one file handle per task);
