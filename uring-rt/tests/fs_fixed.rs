@@ -88,3 +88,98 @@ fn fixed_buf_from_another_runtime_is_rejected() {
     });
     drop(pool);
 }
+
+#[test]
+fn registered_files_round_trip_and_free_their_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    uring_rt::start(async {
+        let path = dir.path().join("r");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .open(&path)
+            .await
+            .unwrap();
+        file.register().unwrap();
+        file.register().unwrap(); // idempotent on the same ring
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (res, _) = file.write_all_at(data.clone(), 0).await;
+        res.unwrap();
+        file.sync_data().await.unwrap();
+        file.set_len(150_000).await.unwrap();
+        let (res, back) = file.read_exact_at(vec![0u8; 150_000], 0).await;
+        res.unwrap();
+        assert!(back[..] == data[..150_000]);
+        let (res, bufs) = file.readv_at(vec![vec![0u8; 10], vec![0u8; 10]], 5).await;
+        assert_eq!(res.unwrap(), 20);
+        assert_eq!(bufs.concat(), &data[5..25]);
+        // Fixed file and fixed buffer together.
+        let pool = FixedBufPool::new(1, 4096).unwrap();
+        let (res, buf) = file.read_fixed_at(pool.try_get().unwrap(), 4096).await;
+        assert_eq!(res.unwrap(), 4096);
+        assert_eq!(&buf[..], &data[4096..8192]);
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), &data[..150_000]);
+
+        // 1024 slots per ring: filling them is ResourceBusy; dropped files free theirs.
+        let mut files = Vec::new();
+        let err = loop {
+            let f = File::open(&path).await.unwrap();
+            match f.register() {
+                Ok(()) => files.push(f),
+                Err(e) => break e,
+            }
+            assert!(files.len() <= 1024);
+        };
+        assert_eq!(err.kind(), ErrorKind::ResourceBusy, "{err}");
+        assert_eq!(files.len(), 1024);
+        files.truncate(10);
+        let f = File::open(&path).await.unwrap();
+        f.register().unwrap();
+        let (res, buf) = f.read_exact_at(vec![0u8; 100], 0).await;
+        res.unwrap();
+        assert_eq!(buf, &data[..100]);
+
+        // Proof that the slot, not the fd number, is used: point the fd number at /dev/null
+        // behind the File's back; reads through the ring still see the file.
+        use std::os::fd::AsRawFd;
+        let null = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: both are open fds; dup2 replaces `f`'s fd number with a /dev/null dup.
+        assert!(unsafe { libc::dup2(null.as_raw_fd(), f.as_raw_fd()) } >= 0);
+        let (res, buf) = f.read_exact_at(vec![0u8; 100], 100).await;
+        res.unwrap();
+        assert_eq!(buf, &data[100..200]);
+        // An unregistered file sees /dev/null the same way (0 bytes): the fd path.
+        let g = File::open(&path).await.unwrap();
+        // SAFETY: as above.
+        assert!(unsafe { libc::dup2(null.as_raw_fd(), g.as_raw_fd()) } >= 0);
+        let (res, _) = g.read_at(vec![0u8; 100], 0).await;
+        assert_eq!(res.unwrap(), 0);
+    });
+}
+
+#[test]
+fn registered_file_used_from_another_runtime_falls_back_to_the_fd() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x");
+    std::fs::write(&path, b"shared").unwrap();
+    let rt1 = uring_rt::Runtime::new().unwrap();
+    let rt2 = uring_rt::Runtime::new().unwrap();
+    let file = rt1.block_on(async {
+        let f = File::open(&path).await.unwrap();
+        f.register().unwrap();
+        f
+    });
+    rt2.block_on(async {
+        let (res, buf) = file.read_at(vec![0u8; 6], 0).await;
+        assert_eq!(res.unwrap(), 6);
+        assert_eq!(buf, b"shared");
+        assert_eq!(file.register().unwrap_err().kind(), ErrorKind::InvalidInput);
+    });
+    rt1.block_on(async {
+        let (res, _) = file.read_at(vec![0u8; 6], 0).await;
+        assert_eq!(res.unwrap(), 6);
+        drop(file);
+    });
+}

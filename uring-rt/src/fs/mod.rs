@@ -17,6 +17,9 @@
 //! [`FixedBuf`]); misaligned buffers, lengths or offsets give `ErrorKind::InvalidInput`
 //! naming the required alignment.
 //!
+//! Registered resources (opt-in): a [`FixedBufPool`] of buffers registered with the ring
+//! (`read_fixed_at` / `write_fixed_at`), and [`File::register`] for a fixed-file slot.
+//!
 //! # Examples
 //!
 //! ```

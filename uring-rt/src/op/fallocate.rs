@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::driver::Completion;
@@ -33,15 +33,15 @@ impl Fallocate {
     }
 }
 
-// SAFETY: the SQE carries no pointer.
+// SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Fallocate {
     type Output = io::Result<()>;
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::Fallocate::new(types::Fd(self.fd.raw()), self.len)
+        super::fd_target!(self.fd, |fd| opcode::Fallocate::new(fd, self.len)
             .offset(self.offset)
             .mode(self.mode)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> io::Result<()> {

@@ -29,18 +29,18 @@ impl Fsync {
     }
 }
 
-// SAFETY: the SQE carries no pointer.
+// SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Fsync {
     type Output = io::Result<()>;
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::Fsync::new(types::Fd(self.fd.raw()))
+        super::fd_target!(self.fd, |fd| opcode::Fsync::new(fd)
             .flags(if self.datasync {
                 types::FsyncFlags::DATASYNC
             } else {
                 types::FsyncFlags::empty()
             })
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> io::Result<()> {

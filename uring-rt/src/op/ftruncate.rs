@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::driver::Completion;
@@ -29,12 +29,12 @@ impl Ftruncate {
     }
 }
 
-// SAFETY: the SQE carries no pointer.
+// SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Ftruncate {
     type Output = io::Result<()>;
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::Ftruncate::new(types::Fd(self.fd.raw()), self.len).build()
+        super::fd_target!(self.fd, |fd| opcode::Ftruncate::new(fd, self.len).build())
     }
 
     fn complete(self, c: Completion) -> io::Result<()> {

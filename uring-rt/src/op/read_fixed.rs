@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::buf::{BufResult, FixedBuf, IoBuf, IoBufMut};
@@ -61,9 +61,9 @@ unsafe impl OpCode for ReadFixed {
         let index = self.buf.buf_index();
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
         let ptr = self.buf.stable_mut_ptr();
-        opcode::ReadFixed::new(types::Fd(self.fd.raw()), ptr, len, index)
+        super::fd_target!(self.fd, |fd| opcode::ReadFixed::new(fd, ptr, len, index)
             .offset(self.pos)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, FixedBuf> {

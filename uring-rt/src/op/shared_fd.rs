@@ -8,9 +8,27 @@
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use super::close;
+use super::{close, register_files};
+
+/// Builds an SQE for `$fd` (a `SharedFd`): with `types::Fixed(slot)` when the fd is registered
+/// with the current ring, else with `types::Fd(raw)`. `$t` names the target in `$build`.
+macro_rules! fd_target {
+    ($fd:expr, |$t:ident| $build:expr) => {
+        match $fd.fixed_slot() {
+            Some(slot) => {
+                let $t = io_uring::types::Fixed(slot);
+                $build
+            }
+            None => {
+                let $t = io_uring::types::Fd($fd.raw());
+                $build
+            }
+        }
+    };
+}
+pub(crate) use fd_target;
 
 /// A reference-counted fd; the last clone closes it without blocking the ring thread.
 #[derive(Debug, Clone)]
@@ -22,6 +40,8 @@ pub(crate) struct SharedFd {
 struct Inner {
     /// `-1` once taken by [`SharedFd::try_take`].
     fd: AtomicI32,
+    /// `(ring id, slot)` once registered with a ring's file table.
+    fixed: OnceLock<(u64, u32)>,
 }
 
 impl SharedFd {
@@ -31,6 +51,7 @@ impl SharedFd {
         SharedFd {
             inner: Arc::new(Inner {
                 fd: AtomicI32::new(fd.into_raw_fd()),
+                fixed: OnceLock::new(),
             }),
         }
     }
@@ -40,10 +61,42 @@ impl SharedFd {
         self.inner.fd.load(Ordering::Relaxed)
     }
 
+    /// Registers the fd with the current ring's file table (once; `Ok` if already there).
+    ///
+    /// # Errors
+    /// `InvalidInput` when registered with another ring; as `register_files::register_file`.
+    pub(crate) fn register(&self) -> io::Result<()> {
+        if let Some(&(ring, _)) = self.inner.fixed.get() {
+            return if register_files::current_ring() == Some(ring) {
+                Ok(())
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "this file is already registered with another runtime's ring",
+                ))
+            };
+        }
+        let (ring, slot) = register_files::register_file(self.raw())?;
+        if self.inner.fixed.set((ring, slot)).is_err() {
+            // Registered concurrently from another clone: give our slot back.
+            register_files::unregister_file(ring, slot);
+        }
+        Ok(())
+    }
+
+    /// The fixed-file slot to use on the current ring, if the fd is registered with it.
+    pub(crate) fn fixed_slot(&self) -> Option<u32> {
+        let &(ring, slot) = self.inner.fixed.get()?;
+        (register_files::current_ring() == Some(ring)).then_some(slot)
+    }
+
     /// Takes the fd out if this is the last clone (no op uses it); the caller closes it.
     pub(crate) fn try_take(self) -> Option<OwnedFd> {
         use std::os::fd::FromRawFd;
         let inner = Arc::into_inner(self.inner)?;
+        if let Some(&(ring, slot)) = inner.fixed.get() {
+            register_files::unregister_file(ring, slot);
+        }
         let fd = inner.fd.swap(-1, Ordering::Relaxed);
         // SAFETY: `fd` was owned by `inner` (from an `OwnedFd` in `new`) and, swapped to -1,
         // is no longer closed by `Inner::drop`: ownership moves to the returned value.
@@ -75,6 +128,9 @@ impl SharedFd {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        if let Some(&(ring, slot)) = self.fixed.get() {
+            register_files::unregister_file(ring, slot);
+        }
         let fd = *self.fd.get_mut();
         if fd >= 0 {
             close::close_in_background(fd);

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::driver::Completion;
@@ -42,15 +42,15 @@ impl SyncFileRange {
     }
 }
 
-// SAFETY: the SQE carries no pointer.
+// SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for SyncFileRange {
     type Output = io::Result<()>;
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::SyncFileRange::new(types::Fd(self.fd.raw()), self.len)
+        super::fd_target!(self.fd, |fd| opcode::SyncFileRange::new(fd, self.len)
             .offset(self.offset)
             .flags(self.flags)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> io::Result<()> {

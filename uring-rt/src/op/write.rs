@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::buf::{BufResult, IoBuf};
@@ -43,9 +43,13 @@ unsafe impl<B: IoBuf> OpCode for Write<B> {
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);
-        opcode::Write::new(types::Fd(self.fd.raw()), self.buf.stable_ptr(), len)
-            .offset(self.pos)
-            .build()
+        super::fd_target!(self.fd, |fd| opcode::Write::new(
+            fd,
+            self.buf.stable_ptr(),
+            len
+        )
+        .offset(self.pos)
+        .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, B> {

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, Op, OpCode, SharedFd};
 use crate::buf::{BufResult, FixedBuf, IoBuf};
@@ -61,9 +61,9 @@ unsafe impl OpCode for WriteFixed {
         let index = self.buf.buf_index();
         let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);
         let ptr = self.buf.stable_ptr();
-        opcode::WriteFixed::new(types::Fd(self.fd.raw()), ptr, len, index)
+        super::fd_target!(self.fd, |fd| opcode::WriteFixed::new(fd, ptr, len, index)
             .offset(self.pos)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, FixedBuf> {

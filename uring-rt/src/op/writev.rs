@@ -2,7 +2,7 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, IoVecs, Op, OpCode, SharedFd};
 use crate::buf::{BufResult, IoBuf};
@@ -52,13 +52,13 @@ unsafe impl<B: IoBuf> OpCode for Writev<B> {
     type Output = BufResult<usize, Vec<B>>;
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::Writev::new(
-            types::Fd(self.fd.raw()),
+        super::fd_target!(self.fd, |fd| opcode::Writev::new(
+            fd,
             self.iovecs.as_ptr(),
             self.iovecs.len(),
         )
         .offset(self.pos)
-        .build()
+        .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, Vec<B>> {
