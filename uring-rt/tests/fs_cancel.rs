@@ -174,3 +174,52 @@ impl<F: Future<Output = ()>> AwaitFor for F {
         let _ = uring_rt::time::timeout(d, self).await;
     }
 }
+
+#[test]
+fn runtime_dropped_with_reads_and_opens_in_flight() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let data = dir.path().join("data");
+    std::fs::write(&data, b"x").unwrap();
+    let before = fd_count();
+    let rt = uring_rt::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pipe = std::sync::Arc::new(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&fifo)
+                .await
+                .unwrap(),
+        );
+        for _ in 0..50 {
+            let pipe = pipe.clone();
+            // Never completes: nothing is written to the pipe.
+            drop(uring_rt::spawn(async move {
+                let _ = pipe.read_at(vec![0u8; 4096], u64::MAX).await;
+            }));
+            let data = data.clone();
+            drop(uring_rt::spawn(async move {
+                let f = File::open(&data).await.unwrap();
+                std::future::pending::<()>().await;
+                drop(f);
+            }));
+        }
+        // Let every task submit its operation.
+        for _ in 0..10 {
+            uring_rt::yield_now().await;
+        }
+    });
+    let t = Instant::now();
+    drop(rt);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "shutdown waited {:?}",
+        t.elapsed()
+    );
+    assert_eq!(fd_count(), before, "fds left after the runtime was dropped");
+}

@@ -164,6 +164,17 @@ fn read_dir_lists_everything() {
 fn file_is_send_and_sync_and_shared() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<File>();
+    fn assert_send<T: Send>(_: &T) {}
+    // The futures of a File's operations can move to another core before their first poll.
+    let f = File::from_std(tempfile::tempfile().unwrap());
+    assert_send(&f.read_at(Vec::new(), 0));
+    assert_send(&f.read_exact_at(bytes::BytesMut::new(), 0));
+    assert_send(&f.write_all_at(Vec::new(), 0));
+    assert_send(&f.readv_at(vec![Vec::new()], 0));
+    assert_send(&f.metadata());
+    assert_send(&f.sync_all());
+    assert_send(&File::open("x"));
+    assert_send(&fs::read("x"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
     let data = pattern(64 << 10, 5);
