@@ -183,3 +183,58 @@ fn registered_file_used_from_another_runtime_falls_back_to_the_fd() {
         drop(file);
     });
 }
+
+/// Runs in a child process (see `memlock_limit_is_a_clear_error`): a low `RLIMIT_MEMLOCK`,
+/// without root's `CAP_IPC_LOCK`, so buffer registration is charged against the limit.
+#[test]
+fn memlock_child() {
+    if std::env::var_os("URING_RT_MEMLOCK_CHILD").is_none() {
+        return;
+    }
+    let limit = libc::rlimit {
+        rlim_cur: 64 << 10,
+        rlim_max: 64 << 10,
+    };
+    // SAFETY: plain syscalls with valid arguments.
+    unsafe {
+        assert_eq!(libc::setrlimit(libc::RLIMIT_MEMLOCK, &limit), 0);
+        if libc::geteuid() == 0 {
+            assert_eq!(libc::setgid(65534), 0);
+            assert_eq!(libc::setuid(65534), 0);
+        }
+    }
+    uring_rt::start(async {
+        let e = FixedBufPool::new(16, 1 << 20).unwrap_err();
+        println!("MEMLOCK-ERROR kind={:?} msg={e}", e.kind());
+        // The runtime keeps working after the refusal, and small pools still fit.
+        uring_rt::io::nop().await.unwrap();
+        FixedBufPool::new(1, 4096).unwrap();
+    });
+}
+
+#[test]
+fn memlock_limit_is_a_clear_error() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "memlock_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("URING_RT_MEMLOCK_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("MEMLOCK-ERROR"))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
+    println!("{line}");
+    assert!(line.contains("kind=OutOfMemory"), "{line}");
+    assert!(line.contains("ulimit -l"), "{line}");
+}
