@@ -56,6 +56,7 @@
 
 pub mod buf;
 mod driver;
+pub mod fs;
 pub mod io;
 pub mod net;
 mod op;

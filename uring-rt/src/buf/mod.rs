@@ -11,6 +11,8 @@
 //! - [`IoBufMut`]: a buffer the kernel may write into (the target of a read or a receive).
 //! - [`Slice`]: a window into an owned buffer, so one can read into or write from part of it
 //!   without giving up ownership of the whole.
+//! - [`AlignedBuf`]: a heap buffer aligned for `O_DIRECT`.
+//! - [`FixedBuf`]: a buffer registered with the ring, from `uring_rt::fs::FixedBufPool`.
 //! - [`BufResult`]: the `(io::Result<T>, B)` pair that ownership-passing calls return.
 //!
 //! Both traits are implemented for the usual owned byte containers (`Vec<u8>`, `Box<[u8]>`,
@@ -36,12 +38,17 @@
 //! assert_eq!(&buf[..], b"hello");
 //! ```
 
+mod aligned_buf;
 mod buf_result;
+mod fixed_buf;
 mod io_buf;
 mod io_buf_mut;
 mod slice;
 
+pub use aligned_buf::AlignedBuf;
 pub use buf_result::BufResult;
+pub use fixed_buf::FixedBuf;
+pub(crate) use fixed_buf::FixedBufs;
 pub use io_buf::IoBuf;
 pub use io_buf_mut::IoBufMut;
 pub use slice::Slice;

@@ -61,7 +61,6 @@ impl Ops {
     }
 
     /// Reserves a slot for a multishot operation.
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn insert_multi(&mut self) -> usize {
         self.slots.insert(Lifecycle::Multi(Box::default()))
     }
@@ -75,7 +74,7 @@ impl Ops {
         self.slots.is_empty()
     }
 
-    #[allow(dead_code)] // used by the fs and net ops
+    #[cfg(test)]
     pub(crate) fn contains(&self, key: usize) -> bool {
         self.slots.contains(key)
     }
@@ -110,7 +109,6 @@ impl Ops {
 
     /// A multishot future polls for its next completion. `Ready(None)`: the operation ended
     /// and its slot is free.
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn poll_multi(
         &mut self,
         key: usize,
@@ -222,7 +220,6 @@ impl Ops {
 
     /// Takes a slot for an operation nobody awaits (a close on drop, a cancel): its data lives
     /// in the slot from the start and is freed at the final completion.
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn insert_orphan(&mut self, data: Box<dyn Orphan>) -> usize {
         self.slots.insert(Lifecycle::Ignored(data))
     }

@@ -34,7 +34,6 @@ pub(crate) struct Driver {
     inner: RefCell<Inner>,
     unparker: Unparker,
     mode: TaskrunMode,
-    #[allow(dead_code)] // used by the fs and net ops
     probe: Probe,
 }
 
@@ -98,13 +97,11 @@ impl Driver {
     }
 
     /// Whether the kernel supports `opcode` (from the probe taken at setup).
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn is_supported(&self, opcode: u8) -> bool {
         self.probe.is_supported(opcode)
     }
 
     /// Runs `f` with the ring's submitter, for registrations (buffers, files, buffer rings).
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn with_submitter<R>(&self, f: impl FnOnce(&io_uring::Submitter<'_>) -> R) -> R {
         let inner = self.inner.borrow();
         f(&inner.ring.submitter())
@@ -136,7 +133,6 @@ impl Driver {
     ///
     /// # Safety
     /// As [`Driver::submit`], until the final completion (one without `F_MORE`).
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) unsafe fn submit_multi(&self, entry: squeue::Entry) -> usize {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_multi();
@@ -148,7 +144,6 @@ impl Driver {
     ///
     /// # Safety
     /// Every pointer in `entry` points into `data` (or is otherwise valid until completion).
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) unsafe fn submit_orphan(&self, entry: squeue::Entry, data: Box<dyn Orphan>) {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_orphan(data);
@@ -159,7 +154,6 @@ impl Driver {
         self.inner.borrow_mut().ops.poll(key, cx)
     }
 
-    #[allow(dead_code)] // used by the fs and net ops
     pub(crate) fn poll_multi(&self, key: usize, cx: &mut Context<'_>) -> Poll<Option<Completion>> {
         self.inner.borrow_mut().ops.poll_multi(key, cx)
     }

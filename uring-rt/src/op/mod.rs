@@ -7,6 +7,52 @@
 
 mod nop;
 // fs ops (one file each) go below this line.
+mod close;
+mod fallocate;
+mod file_fd;
+mod fsync;
+mod ftruncate;
+mod iovecs;
+mod link_at;
+mod mkdir_at;
+mod open_at;
+mod read;
+mod read_fixed;
+mod readv;
+mod register_buffers;
+mod register_files;
+mod rename_at;
+mod statx;
+mod support;
+mod symlink_at;
+mod sync_file_range;
+mod unlink_at;
+mod write;
+mod write_fixed;
+mod writev;
+pub(crate) use close::Close;
+pub(crate) use fallocate::Fallocate;
+use file_fd::fd_target;
+pub(crate) use file_fd::FileFd;
+pub(crate) use fsync::Fsync;
+pub(crate) use ftruncate::Ftruncate;
+use iovecs::IoVecs;
+pub(crate) use link_at::LinkAt;
+pub(crate) use mkdir_at::MkDirAt;
+pub(crate) use open_at::OpenAt;
+pub(crate) use read::Read;
+pub(crate) use read_fixed::ReadFixed;
+pub(crate) use readv::Readv;
+pub(crate) use register_buffers::register_pool;
+pub(crate) use rename_at::RenameAt;
+pub(crate) use statx::Statx;
+pub(crate) use support::{has as is_supported, in_runtime};
+pub(crate) use symlink_at::SymlinkAt;
+pub(crate) use sync_file_range::SyncFileRange;
+pub(crate) use unlink_at::UnlinkAt;
+pub(crate) use write::Write;
+pub(crate) use write_fixed::WriteFixed;
+pub(crate) use writev::Writev;
 
 // net ops (one file each) go below this line.
 mod accept;
@@ -202,7 +248,6 @@ impl<T: OpCode> Drop for Op<T> {
 }
 
 /// The stream of completions of one multishot operation.
-#[allow(dead_code)] // used by the fs and net ops
 pub(crate) struct MultiOp<T: OpCode> {
     /// `(ring, key)` while an SQE is in the kernel.
     armed: Option<(u64, usize)>,
@@ -217,7 +262,6 @@ impl<T: OpCode> fmt::Debug for MultiOp<T> {
     }
 }
 
-#[allow(dead_code)] // used by the fs and net ops
 impl<T: OpCode> MultiOp<T> {
     /// A multishot op for this thread's runtime, submitted on first poll.
     ///
@@ -263,11 +307,6 @@ impl<T: OpCode> MultiOp<T> {
             }
             other => other,
         }
-    }
-
-    /// Whether an SQE is in the kernel.
-    pub(crate) fn is_armed(&self) -> bool {
-        self.armed.is_some()
     }
 }
 

@@ -25,10 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use io_uring::{opcode, types};
-
 use crate::buf::IoBufMut;
-use crate::driver::{self, Completion, Orphan};
 
 /// A socket fd shared with in-flight ops (cloning is one atomic increment).
 #[derive(Clone)]
@@ -228,23 +225,9 @@ impl Drop for Inner {
     fn drop(&mut self) {
         // SAFETY: `fd` is taken exactly once, here, and never used again.
         let fd = unsafe { ManuallyDrop::take(&mut self.fd) };
-        match driver::current() {
-            Ok(driver) => {
-                let raw = fd.into_raw_fd();
-                let entry = opcode::Close::new(types::Fd(raw)).build();
-                // SAFETY: the SQE carries no pointer; the fd is ours alone (the last clone).
-                unsafe { driver.submit_orphan(entry, Box::new(CloseOrphan)) };
-            }
-            Err(_) => drop(fd),
-        }
+        // The last clone: no op uses the fd any more; close it without blocking the ring.
+        super::close::close_in_background(fd.into_raw_fd());
     }
-}
-
-/// The data of a close nobody awaits: nothing to keep alive, nothing to release.
-struct CloseOrphan;
-
-impl Orphan for CloseOrphan {
-    fn orphan_completion(&mut self, _completion: Completion) {}
 }
 
 /// The right to run one input op on a fd, and a clone of that fd. Dropping it opens the gate.

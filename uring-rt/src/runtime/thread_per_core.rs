@@ -1,7 +1,9 @@
 //! `ThreadPerCore`: one pinned runtime per core running the same future factory.
 //!
 //! Each core is an OS thread with its own [`Runtime`](crate::Runtime) (its own ring, task queue and timers);
-//! nothing is shared on the hot path. Cores reach each other through [`Handle`]s (see
+//! nothing is shared on the hot path. A core whose future finished keeps running its runtime
+//! (serving what other cores send it) until every core's future has finished. Cores reach
+//! each other through [`Handle`]s (see
 //! [`Core::handle`]) and channels. A panic of one core's future makes [`ThreadPerCoreBuilder::run`]
 //! return an error after the other cores were shut down.
 
@@ -9,7 +11,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 
@@ -410,6 +412,8 @@ where
         // in-flight operations are cancelled there) even when a shutdown cuts it short.
         rt.block_on(UntilShutdown {
             future,
+            output: None,
+            done: false,
             shutdown: &shutdown,
             index,
         })
@@ -424,9 +428,12 @@ where
     }
 }
 
-/// Tells every core to stop when one of them panicked.
+/// Coordinates the end: every core keeps its runtime running (serving work other cores send
+/// it) until all cores' futures have finished, and all stop early when one panicked.
 struct Shutdown {
     stop: AtomicBool,
+    /// Cores whose future has not finished yet.
+    running: AtomicUsize,
     wakers: Vec<AtomicWaker>,
 }
 
@@ -434,12 +441,23 @@ impl Shutdown {
     fn new(n: usize) -> Shutdown {
         Shutdown {
             stop: AtomicBool::new(false),
+            running: AtomicUsize::new(n),
             wakers: (0..n).map(|_| AtomicWaker::new()).collect(),
         }
     }
 
     fn trigger(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    fn finished_one(&self) {
+        if self.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.wake_all();
+        }
+    }
+
+    fn wake_all(&self) {
         for w in &self.wakers {
             w.wake();
         }
@@ -447,10 +465,13 @@ impl Shutdown {
 }
 
 pin_project_lite::pin_project! {
-    /// A core's future, or `None` once a shutdown was triggered.
-    struct UntilShutdown<'a, F> {
+    /// A core's future, then a wait for every other core's; `None` once a shutdown (a panic
+    /// elsewhere) cut it short.
+    struct UntilShutdown<'a, F: Future> {
         #[pin]
         future: F,
+        output: Option<F::Output>,
+        done: bool,
         shutdown: &'a Shutdown,
         index: usize,
     }
@@ -461,12 +482,19 @@ impl<F: Future> Future for UntilShutdown<'_, F> {
 
     fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Poll::Ready(v) = this.future.poll(cx) {
-            return Poll::Ready(Some(v));
-        }
         this.shutdown.wakers[*this.index].register(cx.waker());
+        if !*this.done {
+            if let Poll::Ready(v) = this.future.poll(cx) {
+                *this.output = Some(v);
+                *this.done = true;
+                this.shutdown.finished_one();
+            }
+        }
         if this.shutdown.stop.load(Ordering::SeqCst) {
             return Poll::Ready(None);
+        }
+        if *this.done && this.shutdown.running.load(Ordering::SeqCst) == 0 {
+            return Poll::Ready(this.output.take());
         }
         Poll::Pending
     }

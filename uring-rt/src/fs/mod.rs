@@ -1,0 +1,88 @@
+//! Files and directories through the ring: [`File`], [`OpenOptions`], [`read_dir`], and
+//! free functions mirroring `std::fs`.
+//!
+//! Every operation is an io_uring operation submitted by the runtime's thread; nothing here
+//! blocks that thread. The one exception to "through the ring" is directory listing:
+//! [`read_dir`] runs `getdents64` (through `std::fs::read_dir`) on the blocking pool, in
+//! batches, because io_uring has no directory-reading opcode.
+//!
+//! A [`File`] is `Send + Sync`. Its fd is shared with its in-flight operations: dropping the
+//! `File` (or an operation's future) never closes an fd the kernel still uses; the last owner
+//! closes it with an asynchronous `IORING_OP_CLOSE` (or `close(2)` outside a runtime).
+//!
+//! Each operation documents the kernel it needs; on an older kernel it returns
+//! `ErrorKind::Unsupported` (from the ring's probe) rather than a raw `EINVAL`.
+//!
+//! Direct I/O: open with [`OpenOptions::direct`] and use an [`AlignedBuf`] (or a
+//! [`FixedBuf`]); misaligned buffers, lengths or offsets give `ErrorKind::InvalidInput`
+//! naming the required alignment.
+//!
+//! Registered resources (opt-in): a [`FixedBufPool`] of buffers registered with the ring
+//! (`read_fixed_at` / `write_fixed_at`), and [`File::register`] for a fixed-file slot.
+//!
+//! # Examples
+//!
+//! ```
+//! use uring_rt::fs::{self, File};
+//!
+//! uring_rt::start(async {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let path = dir.path().join("hello.txt");
+//!
+//!     let file = File::create(&path).await.unwrap();
+//!     let (res, _buf) = file.write_all_at(b"hello, ring".to_vec(), 0).await;
+//!     res.unwrap();
+//!     file.sync_all().await.unwrap();
+//!     file.close().await.unwrap();
+//!
+//!     let file = File::open(&path).await.unwrap();
+//!     let (res, buf) = file.read_at(Vec::with_capacity(64), 7).await;
+//!     assert_eq!(res.unwrap(), 4);
+//!     assert_eq!(buf, b"ring");
+//!     assert_eq!(fs::read(&path).await.unwrap(), b"hello, ring");
+//! });
+//! ```
+//!
+//! [`AlignedBuf`]: crate::buf::AlignedBuf
+//! [`FixedBuf`]: crate::buf::FixedBuf
+
+#![deny(unsafe_code)]
+
+mod dir_entry;
+mod direct;
+mod file;
+mod file_type;
+mod fixed_buf_pool;
+mod functions;
+mod metadata;
+mod open_options;
+mod read_dir;
+
+pub use dir_entry::DirEntry;
+pub use file::File;
+pub use file_type::FileType;
+pub use fixed_buf_pool::FixedBufPool;
+pub use functions::{
+    create_dir, create_dir_all, hard_link, metadata, read, remove_dir, remove_file, rename,
+    symlink, symlink_metadata, write,
+};
+pub use metadata::Metadata;
+pub use open_options::OpenOptions;
+pub use read_dir::{read_dir, ReadDir};
+
+pub use crate::buf::{AlignedBuf, FixedBuf};
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// `path` as the NUL-terminated string the kernel reads.
+fn cstr(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("path contains a NUL byte: {}", path.display()),
+        )
+    })
+}

@@ -1,0 +1,67 @@
+//! `IORING_OP_READ`: `pread(2)` through the ring (kernel 5.6+).
+
+use std::io;
+
+use io_uring::{opcode, squeue};
+
+use super::{cqe_result, support, FileFd, Op, OpCode};
+use crate::buf::{BufResult, IoBufMut};
+use crate::driver::Completion;
+
+/// Reads at `pos` of `fd`; the kernel writes up to `bytes_total()` bytes into the buffer.
+#[derive(Debug)]
+pub(crate) struct Read<B> {
+    /// Keeps the fd open until the completion.
+    fd: FileFd,
+    buf: B,
+    pos: u64,
+}
+
+impl<B: IoBufMut> Read<B> {
+    /// The op; it owns the buffer (whose bytes stay put when moved, by `IoBuf`'s contract)
+    /// and a clone of the fd until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` before Linux 5.6; no runtime on this thread.
+    pub(crate) fn op(fd: &FileFd, buf: B, pos: u64) -> Result<Op<Read<B>>, (io::Error, B)> {
+        if let Err(e) = support::require(opcode::Read::CODE, "IORING_OP_READ", "5.6") {
+            return Err((e, buf));
+        }
+        Op::new(Read {
+            fd: fd.clone(),
+            buf,
+            pos,
+        })
+        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+    }
+}
+
+// SAFETY: the only pointer is the buffer's, stable across moves and valid for
+// `bytes_total()` bytes while `self.buf` lives (`IoBuf`/`IoBufMut` contracts).
+unsafe impl<B: IoBufMut> OpCode for Read<B> {
+    type Output = BufResult<usize, B>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
+        super::fd_target!(self.fd, |fd| opcode::Read::new(
+            fd,
+            self.buf.stable_mut_ptr(),
+            len
+        )
+        .offset(self.pos)
+        .build())
+    }
+
+    fn complete(self, c: Completion) -> BufResult<usize, B> {
+        let mut buf = self.buf;
+        match cqe_result(c) {
+            Ok(n) => {
+                // SAFETY: the kernel reported writing the first `n` bytes, and
+                // `n <= bytes_total()` because that is the length we asked for.
+                unsafe { buf.set_init(n as usize) };
+                (Ok(n as usize), buf)
+            }
+            Err(e) => (Err(e), buf),
+        }
+    }
+}

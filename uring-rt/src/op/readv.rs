@@ -1,0 +1,81 @@
+//! `IORING_OP_READV`: `preadv(2)` through the ring (kernel 5.1+).
+
+use std::io;
+
+use io_uring::{opcode, squeue};
+
+use super::{cqe_result, support, FileFd, IoVecs, Op, OpCode};
+use crate::buf::{BufResult, IoBufMut};
+use crate::driver::Completion;
+
+/// Reads at `pos` of `fd` into the buffers in order, each up to its `bytes_total()`.
+#[derive(Debug)]
+pub(crate) struct Readv<B> {
+    fd: FileFd,
+    bufs: Vec<B>,
+    /// Points into `bufs`' heap bytes.
+    iovecs: IoVecs,
+    pos: u64,
+}
+
+impl<B: IoBufMut> Readv<B> {
+    /// The op; the `iovec` array and the buffers it points into are owned by it (both on the
+    /// heap, so moves keep the SQE's pointers valid) until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` without `IORING_OP_READV`; no runtime on this thread.
+    pub(crate) fn op(
+        fd: &FileFd,
+        mut bufs: Vec<B>,
+        pos: u64,
+    ) -> Result<Op<Readv<B>>, (io::Error, Vec<B>)> {
+        if let Err(e) = support::require(opcode::Readv::CODE, "IORING_OP_READV", "5.1") {
+            return Err((e, bufs));
+        }
+        let iovecs = IoVecs::new(
+            bufs.iter_mut()
+                .map(|b| (b.stable_mut_ptr(), b.bytes_total())),
+        );
+        Op::new(Readv {
+            fd: fd.clone(),
+            bufs,
+            iovecs,
+            pos,
+        })
+        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+    }
+}
+
+// SAFETY: the SQE points to the heap `iovec` array, whose entries point to the buffers'
+// stable heap bytes (`IoBufMut`), all owned by `self`.
+unsafe impl<B: IoBufMut> OpCode for Readv<B> {
+    type Output = BufResult<usize, Vec<B>>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        super::fd_target!(self.fd, |fd| opcode::Readv::new(
+            fd,
+            self.iovecs.as_ptr(),
+            self.iovecs.len(),
+        )
+        .offset(self.pos)
+        .build())
+    }
+
+    fn complete(self, c: Completion) -> BufResult<usize, Vec<B>> {
+        let mut bufs = self.bufs;
+        match cqe_result(c) {
+            Ok(n) => {
+                let mut left = n as usize;
+                for b in &mut bufs {
+                    let here = left.min(b.bytes_total());
+                    // SAFETY: the kernel filled the buffers in order; this one got its first
+                    // `here <= bytes_total()` bytes.
+                    unsafe { b.set_init(here) };
+                    left -= here;
+                }
+                (Ok(n as usize), bufs)
+            }
+            Err(e) => (Err(e), bufs),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `IORING_OP_RENAMEAT`: `renameat2(2)`: renames `from` to `to`, replacing `to` (kernel 5.11+).
+
+use std::ffi::CString;
+use std::io;
+
+use io_uring::{opcode, squeue, types};
+
+use super::{cqe_result, support, Op, OpCode};
+use crate::driver::Completion;
+
+/// `renameat2(2)`: renames `from` to `to`, replacing `to`.
+#[derive(Debug)]
+pub(crate) struct RenameAt {
+    from: CString,
+    to: CString,
+}
+
+impl RenameAt {
+    /// The op; it owns the path strings (heap bytes) the kernel reads until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` before Linux 5.11; no runtime on this thread.
+    pub(crate) fn op(from: CString, to: CString) -> io::Result<Op<RenameAt>> {
+        support::require(opcode::RenameAt::CODE, "IORING_OP_RENAMEAT", "5.11")?;
+        Op::new(RenameAt { from, to })
+    }
+}
+
+// SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
+unsafe impl OpCode for RenameAt {
+    type Output = io::Result<()>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        opcode::RenameAt::new(
+            types::Fd(libc::AT_FDCWD),
+            self.from.as_ptr(),
+            types::Fd(libc::AT_FDCWD),
+            self.to.as_ptr(),
+        )
+        .build()
+    }
+
+    fn complete(self, c: Completion) -> io::Result<()> {
+        cqe_result(c).map(|_| ())
+    }
+}

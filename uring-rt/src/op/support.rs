@@ -1,0 +1,34 @@
+//! Whether this thread's ring supports an opcode, as an `io::Result` ops can `?`.
+
+use std::io;
+
+use crate::driver;
+
+/// `Ok` when the current ring's probe lists `code`.
+///
+/// # Errors
+/// `ErrorKind::Unsupported` naming the opcode and the kernel it needs; `ErrorKind::Other`
+/// when no runtime is entered on this thread.
+pub(crate) fn require(code: u8, name: &str, kernel: &str) -> io::Result<()> {
+    if driver::current()?.is_supported(code) {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{name} is not supported by this kernel (needs Linux {kernel} or newer)"),
+        ))
+    }
+}
+
+/// Whether the current ring supports `code` (false outside a runtime).
+pub(crate) fn has(code: u8) -> bool {
+    driver::current().is_ok_and(|d| d.is_supported(code))
+}
+
+/// `Ok` when a runtime is entered on this thread.
+///
+/// # Errors
+/// `ErrorKind::Other` with a message saying where to call from.
+pub(crate) fn in_runtime() -> io::Result<()> {
+    driver::check_current()
+}

@@ -1,0 +1,62 @@
+//! `IORING_OP_WRITE`: `pwrite(2)` through the ring (kernel 5.6+).
+
+use std::io;
+
+use io_uring::{opcode, squeue};
+
+use super::{cqe_result, support, FileFd, Op, OpCode};
+use crate::buf::{BufResult, IoBuf};
+use crate::driver::Completion;
+
+/// Writes at `pos` of `fd`; the kernel reads the buffer's `bytes_init()` bytes.
+#[derive(Debug)]
+pub(crate) struct Write<B> {
+    /// Keeps the fd open until the completion.
+    fd: FileFd,
+    buf: B,
+    pos: u64,
+}
+
+impl<B: IoBuf> Write<B> {
+    /// The op; it owns the buffer (whose bytes stay put when moved, by `IoBuf`'s contract)
+    /// and a clone of the fd until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` before Linux 5.6; no runtime on this thread.
+    pub(crate) fn op(fd: &FileFd, buf: B, pos: u64) -> Result<Op<Write<B>>, (io::Error, B)> {
+        if let Err(e) = support::require(opcode::Write::CODE, "IORING_OP_WRITE", "5.6") {
+            return Err((e, buf));
+        }
+        Op::new(Write {
+            fd: fd.clone(),
+            buf,
+            pos,
+        })
+        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+    }
+}
+
+// SAFETY: the only pointer is the buffer's, stable across moves and valid for
+// `bytes_total()` bytes while `self.buf` lives (`IoBuf`/`IoBufMut` contracts).
+unsafe impl<B: IoBuf> OpCode for Write<B> {
+    type Output = BufResult<usize, B>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);
+        super::fd_target!(self.fd, |fd| opcode::Write::new(
+            fd,
+            self.buf.stable_ptr(),
+            len
+        )
+        .offset(self.pos)
+        .build())
+    }
+
+    fn complete(self, c: Completion) -> BufResult<usize, B> {
+        let buf = self.buf;
+        match cqe_result(c) {
+            Ok(n) => (Ok(n as usize), buf),
+            Err(e) => (Err(e), buf),
+        }
+    }
+}

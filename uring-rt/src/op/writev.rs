@@ -1,0 +1,67 @@
+//! `IORING_OP_WRITEV`: `pwritev(2)` through the ring (kernel 5.1+).
+
+use std::io;
+
+use io_uring::{opcode, squeue};
+
+use super::{cqe_result, support, FileFd, IoVecs, Op, OpCode};
+use crate::buf::{BufResult, IoBuf};
+use crate::driver::Completion;
+
+/// Writes the buffers' initialized bytes, in order, at `pos` of `fd`.
+#[derive(Debug)]
+pub(crate) struct Writev<B> {
+    fd: FileFd,
+    bufs: Vec<B>,
+    /// Points into `bufs`' heap bytes.
+    iovecs: IoVecs,
+    pos: u64,
+}
+
+impl<B: IoBuf> Writev<B> {
+    /// The op; the `iovec` array and the buffers it points into are owned by it (both on the
+    /// heap, so moves keep the SQE's pointers valid) until the completion.
+    ///
+    /// # Errors
+    /// `Unsupported` without `IORING_OP_WRITEV`; no runtime on this thread.
+    pub(crate) fn op(
+        fd: &FileFd,
+        bufs: Vec<B>,
+        pos: u64,
+    ) -> Result<Op<Writev<B>>, (io::Error, Vec<B>)> {
+        if let Err(e) = support::require(opcode::Writev::CODE, "IORING_OP_WRITEV", "5.1") {
+            return Err((e, bufs));
+        }
+        let iovecs = IoVecs::new(
+            bufs.iter()
+                .map(|b| (b.stable_ptr().cast_mut(), b.bytes_init())),
+        );
+        Op::new(Writev {
+            fd: fd.clone(),
+            bufs,
+            iovecs,
+            pos,
+        })
+        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+    }
+}
+
+// SAFETY: the SQE points to the heap `iovec` array, whose entries point to the buffers'
+// stable heap bytes (`IoBuf`), all owned by `self`. The kernel only reads them.
+unsafe impl<B: IoBuf> OpCode for Writev<B> {
+    type Output = BufResult<usize, Vec<B>>;
+
+    fn create_entry(&mut self) -> squeue::Entry {
+        super::fd_target!(self.fd, |fd| opcode::Writev::new(
+            fd,
+            self.iovecs.as_ptr(),
+            self.iovecs.len(),
+        )
+        .offset(self.pos)
+        .build())
+    }
+
+    fn complete(self, c: Completion) -> BufResult<usize, Vec<B>> {
+        (cqe_result(c).map(|n| n as usize), self.bufs)
+    }
+}
