@@ -339,3 +339,20 @@ fn multishot_chunks_are_written_back_without_copying() {
     });
     client.join().unwrap();
 }
+
+#[test]
+fn byte_literals_can_be_written_directly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut got = [0u8; 5];
+        s.read_exact(&mut got).unwrap();
+        got
+    });
+    uring_rt::start(async move {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"hello").await.0.unwrap();
+    });
+    assert_eq!(&peer.join().unwrap(), b"hello");
+}

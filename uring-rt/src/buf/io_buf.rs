@@ -11,7 +11,7 @@ use super::Slice;
 /// return the buffer in a [`BufResult`](super::BufResult) once the completion has arrived.
 ///
 /// Implemented for `Vec<u8>`, `Box<[u8]>`, `String`, [`bytes::Bytes`], [`bytes::BytesMut`],
-/// `&'static [u8]`, `&'static str` and [`Slice<T>`](Slice).
+/// `&'static [u8]`, `&'static [u8; N]` (byte literals), `&'static str` and [`Slice<T>`](Slice).
 ///
 /// # Safety
 ///
@@ -295,6 +295,22 @@ unsafe impl IoBuf for &'static [u8] {
     }
 }
 
+// SAFETY: as for `&'static [u8]`: a static array (a byte literal such as `b"ping"`) lives,
+// unchanged and initialized, for the whole program.
+unsafe impl<const N: usize> IoBuf for &'static [u8; N] {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+
+    fn bytes_init(&self) -> usize {
+        N
+    }
+
+    fn bytes_total(&self) -> usize {
+        N
+    }
+}
+
 // SAFETY: as for `&'static [u8]`: static, immutable, initialized bytes.
 unsafe impl IoBuf for &'static str {
     fn stable_ptr(&self) -> *const u8 {
@@ -367,6 +383,7 @@ mod tests {
     #[test]
     fn static_slices_are_fully_initialized() {
         check(&b"12345"[..], 5, 5);
+        check(b"byte literal", 12, 12);
         check("four", 4, 4);
     }
 

@@ -47,6 +47,10 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 
 /// Writes `contents` to the file at `path`, creating or truncating it.
 ///
+/// Takes anything std's and tokio's `write` take (`Vec`, `&[u8]`, `&str`, `String`, byte
+/// literals); the bytes are copied once into a buffer the kernel owns during the write. To
+/// write without the copy, use [`File::write_all_at`] with an owned buffer.
+///
 /// # Errors
 ///
 /// As [`File::create`] and [`File::write_all_at`].
@@ -58,11 +62,15 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 ///     let tmp = tempfile::NamedTempFile::new().unwrap();
 ///     uring_rt::fs::write(tmp.path(), "text").await.unwrap();
 ///     assert_eq!(std::fs::read(tmp.path()).unwrap(), b"text");
+///     let borrowed = vec![1u8, 2, 3];
+///     uring_rt::fs::write(tmp.path(), &borrowed).await.unwrap();
+///     assert_eq!(std::fs::read(tmp.path()).unwrap(), borrowed);
 /// });
 /// ```
-pub async fn write(path: impl AsRef<Path>, contents: impl IoBuf) -> io::Result<()> {
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let owned = contents.as_ref().to_vec();
     let file = File::create(path).await?;
-    file.write_all_at(contents, 0).await.0?;
+    file.write_all_at(owned, 0).await.0?;
     file.close().await
 }
 
