@@ -10,8 +10,9 @@
 //!
 //! uring-rt pins core i to CPU i; tokio runs 2 workers, unpinned (it has no pinning), with the
 //! two tasks spawned where its scheduler puts them (often the same worker, which then costs no
-//! cross-thread wake-up at all). A last row gives the floor of this machine: two OS threads
-//! ping-ponging through `std::sync::mpsc`.
+//! cross-thread wake-up at all). Two more rows make the cross-core comparison fair: two tokio
+//! `current_thread` runtimes on two pinned threads (tokio used thread-per-core), and the floor
+//! of this machine, two pinned OS threads ping-ponging through `std::sync::mpsc`.
 //!
 //! Run: `cargo run --release -p benches --bin crosscore [-- --rounds 5 --json FILE]`.
 
@@ -188,6 +189,42 @@ fn tokio_stream() -> f64 {
     })
 }
 
+/// Two tokio `current_thread` runtimes on two threads pinned to CPUs 0 and 1: tokio used
+/// thread-per-core, so the messages really cross cores (its multi-thread scheduler often runs
+/// both tasks on one worker).
+fn tokio_ct_pair_ping_pong() -> Duration {
+    let (a_tx, a_rx) = async_channel::bounded::<u64>(1);
+    let (b_tx, b_rx) = async_channel::bounded::<u64>(1);
+    let ct = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let echo = std::thread::spawn(move || {
+        benches::pin_to_cpu(1).ok();
+        ct().block_on(async move {
+            for _ in 0..ROUND_TRIPS {
+                let v = a_rx.recv().await.unwrap();
+                b_tx.send(v + 1).await.unwrap();
+            }
+        })
+    });
+    let pinger = std::thread::spawn(move || {
+        benches::pin_to_cpu(0).ok();
+        ct().block_on(async move {
+            let start = Instant::now();
+            for i in 0..ROUND_TRIPS {
+                a_tx.send(i).await.unwrap();
+                assert_eq!(b_rx.recv().await.unwrap(), i + 1);
+            }
+            start.elapsed() / ROUND_TRIPS as u32
+        })
+    });
+    echo.join().unwrap();
+    pinger.join().unwrap()
+}
+
 /// The floor for any runtime: two OS threads blocking on `std::sync::mpsc`, pinned to CPUs 0
 /// and 1 (what one cross-thread wake-up costs on this machine).
 fn std_threads_ping_pong() -> Duration {
@@ -224,9 +261,18 @@ fn main() {
     let json_path: Option<String> = args.value("--json");
 
     type Bench = (&'static str, &'static str, fn() -> f64);
-    let floor: Bench = ("round trip (std threads, mpsc), µs", "std", || {
-        std_threads_ping_pong().as_secs_f64() * 1e6
-    });
+    let extra: [Bench; 2] = [
+        (
+            "round trip (async-channel), µs",
+            "tokio-ct x2 pinned",
+            || tokio_ct_pair_ping_pong().as_secs_f64() * 1e6,
+        ),
+        (
+            "round trip (std threads, mpsc), µs",
+            "std threads pinned",
+            || std_threads_ping_pong().as_secs_f64() * 1e6,
+        ),
+    ];
     let benches: [Bench; 6] = [
         ("round trip (async-channel), µs", "uring-rt", || {
             uring_ping_pong().as_secs_f64() * 1e6
@@ -245,13 +291,15 @@ fn main() {
     ];
     // Alternate: every benchmark once per round.
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); benches.len()];
-    let mut floor_samples = Vec::new();
+    let mut extra_samples = vec![Vec::new(); extra.len()];
     for round in 0..rounds {
         eprintln!("crosscore: round {}/{rounds}", round + 1);
         for (i, (_, _, f)) in benches.iter().enumerate() {
             samples[i].push(f());
         }
-        floor_samples.push((floor.2)());
+        for (i, (_, _, f)) in extra.iter().enumerate() {
+            extra_samples[i].push(f());
+        }
     }
     println!("| measure | runtime | median | min-max | ratio to tokio-mt |");
     println!("|---|---|---|---|---|");
@@ -265,12 +313,11 @@ fn main() {
         println!("| {name} | tokio-mt | {t:.2} | {t_lo:.2}-{t_hi:.2} | 1.00 |");
         rows.push(json!({"measure": name, "uring_rt": samples[pair * 2], "tokio_mt": samples[pair * 2 + 1], "ratio": ratio}));
     }
-    let (f, f_lo, f_hi) = median(floor_samples.clone());
-    println!(
-        "| {} | {} | {f:.2} | {f_lo:.2}-{f_hi:.2} | - |",
-        floor.0, floor.1
-    );
-    rows.push(json!({"measure": floor.0, "std": floor_samples}));
+    for (i, (name, who, _)) in extra.iter().enumerate() {
+        let (f, f_lo, f_hi) = median(extra_samples[i].clone());
+        println!("| {name} | {who} | {f:.2} | {f_lo:.2}-{f_hi:.2} | - |");
+        rows.push(json!({"measure": name, "runtime": who, "samples": extra_samples[i]}));
+    }
     if let Some(path) = json_path {
         std::fs::write(path, serde_json::to_string_pretty(&rows).unwrap()).unwrap();
     }
