@@ -168,3 +168,64 @@ fn bad_configurations_are_clear_errors() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+#[test]
+fn every_core_serves_connections_on_a_shared_reuseport_port() {
+    use std::io::{Read, Write};
+    use uring_rt::net::TcpListener;
+
+    const CLIENTS: usize = 64;
+    // Bind one listener per core on the same port before starting the cores.
+    let first = TcpListener::bind_reuseport("127.0.0.1:0").unwrap();
+    let addr = first.local_addr().unwrap();
+    let second = TcpListener::bind_reuseport(addr).unwrap();
+    let listeners = Arc::new(std::sync::Mutex::new(vec![Some(first), Some(second)]));
+    let served = Arc::new(AtomicUsize::new(0));
+
+    let clients = std::thread::spawn(move || {
+        let mut echoed = 0;
+        for i in 0..CLIENTS {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            let msg = format!("client {i}");
+            s.write_all(msg.as_bytes()).unwrap();
+            let mut back = vec![0u8; msg.len()];
+            s.read_exact(&mut back).unwrap();
+            assert_eq!(back, msg.as_bytes());
+            echoed += 1;
+        }
+        echoed
+    });
+
+    let s = served.clone();
+    let per_core = ThreadPerCore::builder()
+        .cores(2)
+        .run(move |core| {
+            let listener = listeners.lock().unwrap()[core.index()].take().unwrap();
+            let served = s.clone();
+            async move {
+                let mut mine = 0;
+                // Serve until all clients were served (by either core), with a time bound.
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while served.load(Ordering::SeqCst) < CLIENTS
+                    && std::time::Instant::now() < deadline
+                {
+                    let accepted =
+                        uring_rt::time::timeout(Duration::from_millis(20), listener.accept()).await;
+                    let Ok(Ok((stream, _))) = accepted else {
+                        continue;
+                    };
+                    let (res, buf) = stream.read(Vec::with_capacity(64)).await;
+                    res.unwrap();
+                    stream.write_all(buf).await.0.unwrap();
+                    mine += 1;
+                    served.fetch_add(1, Ordering::SeqCst);
+                }
+                mine
+            }
+        })
+        .unwrap();
+    assert_eq!(clients.join().unwrap(), CLIENTS);
+    assert_eq!(per_core.iter().sum::<usize>(), CLIENTS);
+    // The kernel spreads connections by hash; with 64 of them both cores get some.
+    assert!(per_core.iter().all(|&n| n > 0), "per core: {per_core:?}");
+}
