@@ -11,6 +11,7 @@
 
 #![deny(unsafe_code)]
 
+mod affinity;
 mod blocking;
 mod builder;
 pub(crate) mod context;
