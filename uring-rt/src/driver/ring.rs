@@ -192,6 +192,18 @@ impl Driver {
         self.dispatch()
     }
 
+    /// Hands the queued SQEs to the kernel now, without reaping or waiting.
+    ///
+    /// For an op that should start before the rest of the tick's batch is built (see
+    /// `Op::eager`): the kernel issues the block requests of one `io_uring_enter` under a block
+    /// plug and dispatches none of them to the device until the whole batch is issued.
+    pub(crate) fn submit_now(&self) {
+        let mut inner = self.inner.borrow_mut();
+        inner.flush_backlog();
+        let result = inner.ring.submit();
+        absorb_transient(result);
+    }
+
     /// Blocks until a completion, a wake-up from another thread, or `timeout` (`None`: no
     /// limit), submitting queued SQEs in the same syscall. Then dispatches completions.
     pub(crate) fn park(&self, timeout: Option<Duration>) -> usize {
@@ -297,14 +309,7 @@ impl Inner {
             }
             (want, None) => submitter.submit_and_wait(want),
         };
-        if let Err(e) = result {
-            match e.raw_os_error() {
-                // Timeout elapsed, interrupted by a signal, kernel short of memory, or the CQ
-                // must be drained first: the loop reaps and calls again.
-                Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) => {}
-                _ => panic!("uring-rt: io_uring_enter failed unexpectedly: {e}"),
-            }
-        }
+        absorb_transient(result);
     }
 
     /// Arms the eventfd read that lets other threads wake this ring.
@@ -357,6 +362,19 @@ impl Inner {
                 continue;
             }
             return count;
+        }
+    }
+}
+
+/// Checks the result of an `io_uring_enter`: transient errors are absorbed (what was queued
+/// stays queued for the next call), anything else is a bug or a broken ring.
+fn absorb_transient(result: io::Result<usize>) {
+    if let Err(e) = result {
+        match e.raw_os_error() {
+            // Timeout elapsed, interrupted by a signal, kernel short of memory, or the CQ
+            // must be drained first: the loop reaps and calls again.
+            Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) => {}
+            _ => panic!("uring-rt: io_uring_enter failed unexpectedly: {e}"),
         }
     }
 }

@@ -154,6 +154,13 @@ impl File {
         AlignedBuf::with_alignment(capacity, self.alignment())
     }
 
+    /// Whether the file was opened with `O_DIRECT`. Its reads and writes go to the block
+    /// layer from the submitting `io_uring_enter`, so they are submitted one per enter rather
+    /// than batched (see `Op::eager`).
+    fn is_direct(&self) -> bool {
+        self.dio.is_some()
+    }
+
     fn check_direct(&self, addr: *const u8, len: usize, pos: u64) -> io::Result<()> {
         match self.dio {
             Some(d) => d.check(addr as usize, len, pos),

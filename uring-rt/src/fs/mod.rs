@@ -15,7 +15,10 @@
 //!
 //! Direct I/O: open with [`OpenOptions::direct`] and use an [`AlignedBuf`] (or a
 //! [`FixedBuf`]); misaligned buffers, lengths or offsets give `ErrorKind::InvalidInput`
-//! naming the required alignment.
+//! naming the required alignment. Reads and writes on an `O_DIRECT` file are submitted to the
+//! kernel as soon as they are polled, one `io_uring_enter` each, not batched with the rest of
+//! the runtime's tick: a batch of block requests reaches the device only once all of it is
+//! issued, which at queue depth 32 costs about a fifth of the IOPS.
 //!
 //! Registered resources (opt-in): a [`FixedBufPool`] of buffers registered with the ring
 //! (`read_fixed_at` / `write_fixed_at`), and [`File::register`] for a fixed-file slot.

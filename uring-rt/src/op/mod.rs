@@ -148,6 +148,8 @@ enum State {
 pub(crate) struct Op<T: OpCode> {
     state: State,
     data: Option<T>,
+    /// Submit the SQE on its own at first poll (see [`Op::eager`]).
+    eager: bool,
 }
 
 impl<T: OpCode> Unpin for Op<T> {}
@@ -170,7 +172,23 @@ impl<T: OpCode> Op<T> {
         Ok(Op {
             state: State::Unsubmitted,
             data: Some(data),
+            eager: false,
         })
+    }
+
+    /// With `eager`, the first poll hands the SQE to the kernel at once, in an
+    /// `io_uring_enter` of its own, instead of with the rest of the tick's batch.
+    ///
+    /// For block-device I/O (`O_DIRECT` files): the kernel issues the requests of one
+    /// `io_uring_enter` under a block plug and dispatches none of them until the whole batch
+    /// is issued, so a batch reaches the device as a burst, completes as a burst and is
+    /// resubmitted as a burst; the ring falls into that lockstep and the device idles between
+    /// bursts (4 KiB random reads at queue depth 32: ~20% fewer IOPS than one enter per read,
+    /// which is what fio does). Not for ops that usually complete inside the enter (buffered
+    /// reads from the page cache, sockets): there a batch saves a syscall per op.
+    pub(crate) fn eager(mut self, eager: bool) -> Op<T> {
+        self.eager = eager;
+        self
     }
 
     fn finish(&mut self, c: Completion) -> T::Output {
@@ -221,6 +239,9 @@ impl<T: OpCode> Future for Op<T> {
                 // `data` stays in this future until the completion is taken, or moves into
                 // the slot through `release` (our Drop) until the final completion.
                 let key = unsafe { driver.submit(entry) };
+                if this.eager {
+                    driver.submit_now();
+                }
                 this.state = State::Submitted {
                     ring: driver.id(),
                     key,

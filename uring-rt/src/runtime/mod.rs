@@ -7,7 +7,9 @@
 //! timers; then either submit and reap without waiting (more work is ready) or park in one
 //! `io_uring_enter` that submits everything queued and waits for a completion, a wake-up from
 //! another thread, or the next timer deadline. So queued SQEs reach the kernel once per tick
-//! and an idle runtime sleeps in the kernel.
+//! and an idle runtime sleeps in the kernel. The exception: reads and writes on `O_DIRECT`
+//! files are submitted as soon as their task polls them, one `io_uring_enter` each, because
+//! the kernel holds a batch of block requests in a plug until all are issued.
 
 #![deny(unsafe_code)]
 

@@ -46,7 +46,7 @@ impl File {
             buf
         );
         let (res, buf) = match Read::op(&self.fd, buf, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, buf)) => return (Err(e), buf),
         };
         (self.explain(res), buf)
@@ -75,7 +75,7 @@ impl File {
             buf
         );
         let (res, buf) = match Write::op(&self.fd, buf, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, buf)) => return (Err(e), buf),
         };
         (self.explain(res), buf)
@@ -195,7 +195,7 @@ impl File {
             try_buf!(self.check_direct(ptr, len, pos), bufs);
         }
         let (res, bufs) = match Readv::op(&self.fd, bufs, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, bufs)) => return (Err(e), bufs),
         };
         (self.explain(res), bufs)
@@ -224,7 +224,7 @@ impl File {
             try_buf!(self.check_direct(b.stable_ptr(), b.bytes_init(), pos), bufs);
         }
         let (res, bufs) = match Writev::op(&self.fd, bufs, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, bufs)) => return (Err(e), bufs),
         };
         (self.explain(res), bufs)
@@ -256,7 +256,7 @@ impl File {
             buf
         );
         let (res, buf) = match ReadFixed::op(&self.fd, buf, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, buf)) => return (Err(e), buf),
         };
         (self.explain(res), buf)
@@ -288,7 +288,7 @@ impl File {
             buf
         );
         let (res, buf) = match WriteFixed::op(&self.fd, buf, pos) {
-            Ok(op) => op.await,
+            Ok(op) => op.eager(self.is_direct()).await,
             Err((e, buf)) => return (Err(e), buf),
         };
         (self.explain(res), buf)
