@@ -11,7 +11,7 @@
 //! Ratios are relative to tokio `current_thread` (`tokio-ct`).
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -99,71 +99,11 @@ struct Server {
     args: &'static [&'static str],
 }
 
-/// One measured run, as reported by `loadgen`.
-#[derive(Clone, Copy)]
-struct Sample {
-    requests: u64,
-    elapsed_s: f64,
-    rps: f64,
-    p50_us: f64,
-    p99_us: f64,
-    server_cpu_ns: u64,
-    client_cpu_ns: u64,
-}
+mod mem;
+mod report;
 
-impl Sample {
-    fn cpu_ns_per_req(&self) -> f64 {
-        self.server_cpu_ns as f64 / self.requests.max(1) as f64
-    }
-
-    /// Share of one CPU the server used during the window.
-    fn server_util(&self) -> f64 {
-        self.server_cpu_ns as f64 / 1e9 / self.elapsed_s
-    }
-
-    /// Share of one CPU the load generator used during the window.
-    fn client_util(&self) -> f64 {
-        self.client_cpu_ns as f64 / 1e9 / self.elapsed_s
-    }
-}
-
-/// Median and range of one metric over the rounds.
-#[derive(Clone, Copy)]
-struct Spread {
-    median: f64,
-    min: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(mut values: Vec<f64>) -> Self {
-        values.sort_by(f64::total_cmp);
-        let n = values.len();
-        let median = if n % 2 == 1 {
-            values[n / 2]
-        } else {
-            (values[n / 2 - 1] + values[n / 2]) / 2.0
-        };
-        Self {
-            median,
-            min: values[0],
-            max: values[n - 1],
-        }
-    }
-
-    fn json(&self) -> Value {
-        json!({ "median": self.median, "min": self.min, "max": self.max })
-    }
-}
-
-/// Idle-connection memory figures of one server.
-struct MemResult {
-    name: &'static str,
-    conns: usize,
-    rss_before_kib: u64,
-    hwm_kib: u64,
-    rss_after_kib: u64,
-}
+use mem::{mem_json, print_mem, run_mem};
+use report::{print_table, run_json, Sample};
 
 fn main() {
     if let Err(e) = run() {
@@ -471,166 +411,6 @@ fn run_echo(
         p99_us: num("p99_us")?,
         server_cpu_ns: num("server_cpu_ns")? as u64,
         client_cpu_ns: num("client_cpu_ns")? as u64,
-    })
-}
-
-fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Value {
-    json!({
-        "server": name, "size": case.size, "conns": case.conns, "round": round + 1,
-        "requests": s.requests, "elapsed_s": s.elapsed_s, "rps": s.rps,
-        "server_cpu_ns": s.server_cpu_ns, "cpu_ns_per_req": s.cpu_ns_per_req(),
-        "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
-    })
-}
-
-/// Prints the comparison table and returns the same figures as JSON.
-fn print_table(
-    cfg: &Config,
-    servers: &[Server],
-    samples: &BTreeMap<(Case, usize), Vec<Sample>>,
-) -> Vec<Value> {
-    let mut summary = Vec::new();
-    if samples.is_empty() {
-        return summary;
-    }
-    println!(
-        "\necho ping-pong, median of {} rounds [min-max]; {} s measured after {} s warm-up; \
-         server on CPU {}, loadgen on CPU {}",
-        cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
-    );
-    println!(
-        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
-        "size",
-        "conns",
-        "server",
-        "req/s",
-        "server CPU ns/req",
-        "CPU/ct",
-        "rps/ct",
-        "p50 µs",
-        "p99 µs",
-        "srv%",
-        "lg%"
-    );
-    let baseline = servers.iter().position(|s| s.name == BASELINE);
-    for &case in &cfg.cases {
-        let base = baseline.and_then(|b| samples.get(&(case, b)));
-        let base_rps = base.map(|v| Spread::of(v.iter().map(|s| s.rps).collect()).median);
-        let base_cpu =
-            base.map(|v| Spread::of(v.iter().map(Sample::cpu_ns_per_req).collect()).median);
-        for (si, server) in servers.iter().enumerate() {
-            let Some(runs) = samples.get(&(case, si)) else {
-                continue;
-            };
-            let pick = |f: fn(&Sample) -> f64| Spread::of(runs.iter().map(f).collect());
-            let rps = pick(|s| s.rps);
-            let cpu = pick(Sample::cpu_ns_per_req);
-            let p50 = pick(|s| s.p50_us);
-            let p99 = pick(|s| s.p99_us);
-            let srv = pick(Sample::server_util);
-            let lg = pick(Sample::client_util);
-            let cpu_ratio = base_cpu.map(|b| cpu.median / b);
-            let rps_ratio = base_rps.map(|b| rps.median / b);
-            let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
-            println!(
-                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
-                case.size,
-                case.conns,
-                server.name,
-                rps.median,
-                rps.min,
-                rps.max,
-                cpu.median,
-                cpu.min,
-                cpu.max,
-                ratio(cpu_ratio),
-                ratio(rps_ratio),
-                p50.median,
-                p99.median,
-                srv.median * 100.0,
-                lg.median * 100.0,
-            );
-            summary.push(json!({
-                "server": server.name, "size": case.size, "conns": case.conns,
-                "rounds": runs.len(),
-                "rps": rps.json(), "cpu_ns_per_req": cpu.json(),
-                "p50_us": p50.json(), "p99_us": p99.json(),
-                "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
-                "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
-            }));
-        }
-    }
-    println!(
-        "CPU/ct, rps/ct: ratio of the medians to {BASELINE}; srv%, lg%: CPU use of the server \
-         and of the load generator (100 = one CPU)"
-    );
-    summary
-}
-
-/// Peak RSS of a server holding `cfg.mem_conns` idle connections, each of which has done one
-/// one-byte echo (so the server has accepted it and set up its per-connection state).
-fn run_mem(server: &Server, port: u16, cfg: &Config) -> io::Result<MemResult> {
-    let process = ServerProcess::start(server, port, cfg.server_cpu)?;
-    let pid = process.pid();
-    let rss_before_kib = benches::status_kib(pid, "VmRSS")?;
-    let mut conns = Vec::with_capacity(cfg.mem_conns);
-    for i in 0..cfg.mem_conns {
-        let mut stream = TcpStream::connect(process.addr)
-            .map_err(|e| io::Error::other(format!("connection {i}: {e}")))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut byte = [i as u8];
-        stream.write_all(&byte)?;
-        stream.read_exact(&mut byte)?;
-        conns.push(stream);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let result = MemResult {
-        name: server.name,
-        conns: conns.len(),
-        rss_before_kib,
-        hwm_kib: benches::status_kib(pid, "VmHWM")?,
-        rss_after_kib: benches::status_kib(pid, "VmRSS")?,
-    };
-    // The server goes first, so the TIME_WAIT sockets are on its (per-run) port, not on the
-    // client's ephemeral ports.
-    drop(process);
-    drop(conns);
-    Ok(result)
-}
-
-fn print_mem(results: &[MemResult]) {
-    if results.is_empty() {
-        return;
-    }
-    println!("\nidle connections: peak RSS (VmHWM) of the server");
-    println!(
-        "{:<16} {:>7} {:>12} {:>12} {:>12} {:>14}",
-        "server", "conns", "RSS idle KiB", "VmHWM KiB", "VmRSS KiB", "bytes/conn"
-    );
-    for m in results {
-        println!(
-            "{:<16} {:>7} {:>12} {:>12} {:>12} {:>14.0}",
-            m.name,
-            m.conns,
-            m.rss_before_kib,
-            m.hwm_kib,
-            m.rss_after_kib,
-            per_conn_bytes(m)
-        );
-    }
-    println!("bytes/conn: (VmHWM - RSS before any connection) / conns");
-}
-
-fn per_conn_bytes(m: &MemResult) -> f64 {
-    m.hwm_kib.saturating_sub(m.rss_before_kib) as f64 * 1024.0 / m.conns.max(1) as f64
-}
-
-fn mem_json(m: &MemResult) -> Value {
-    json!({
-        "server": m.name, "conns": m.conns, "rss_before_kib": m.rss_before_kib,
-        "vm_hwm_kib": m.hwm_kib, "vm_rss_kib": m.rss_after_kib,
-        "bytes_per_conn": per_conn_bytes(m),
     })
 }
 

@@ -1,0 +1,157 @@
+//! Measured runs and the comparison table: medians, spreads and ratios to the baseline.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{Case, Config, Server, BASELINE};
+
+/// One measured run, as reported by `loadgen`.
+#[derive(Clone, Copy)]
+pub(super) struct Sample {
+    pub(super) requests: u64,
+    pub(super) elapsed_s: f64,
+    pub(super) rps: f64,
+    pub(super) p50_us: f64,
+    pub(super) p99_us: f64,
+    pub(super) server_cpu_ns: u64,
+    pub(super) client_cpu_ns: u64,
+}
+
+impl Sample {
+    pub(super) fn cpu_ns_per_req(&self) -> f64 {
+        self.server_cpu_ns as f64 / self.requests.max(1) as f64
+    }
+
+    /// Share of one CPU the server used during the window.
+    pub(super) fn server_util(&self) -> f64 {
+        self.server_cpu_ns as f64 / 1e9 / self.elapsed_s
+    }
+
+    /// Share of one CPU the load generator used during the window.
+    pub(super) fn client_util(&self) -> f64 {
+        self.client_cpu_ns as f64 / 1e9 / self.elapsed_s
+    }
+}
+
+/// Median and range of one metric over the rounds.
+#[derive(Clone, Copy)]
+pub(super) struct Spread {
+    pub(super) median: f64,
+    pub(super) min: f64,
+    pub(super) max: f64,
+}
+
+impl Spread {
+    pub(super) fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        Self {
+            median,
+            min: values[0],
+            max: values[n - 1],
+        }
+    }
+
+    pub(super) fn json(&self) -> Value {
+        json!({ "median": self.median, "min": self.min, "max": self.max })
+    }
+}
+
+pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Value {
+    json!({
+        "server": name, "size": case.size, "conns": case.conns, "round": round + 1,
+        "requests": s.requests, "elapsed_s": s.elapsed_s, "rps": s.rps,
+        "server_cpu_ns": s.server_cpu_ns, "cpu_ns_per_req": s.cpu_ns_per_req(),
+        "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
+    })
+}
+
+/// Prints the comparison table and returns the same figures as JSON.
+pub(super) fn print_table(
+    cfg: &Config,
+    servers: &[Server],
+    samples: &BTreeMap<(Case, usize), Vec<Sample>>,
+) -> Vec<Value> {
+    let mut summary = Vec::new();
+    if samples.is_empty() {
+        return summary;
+    }
+    println!(
+        "\necho ping-pong, median of {} rounds [min-max]; {} s measured after {} s warm-up; \
+         server on CPU {}, loadgen on CPU {}",
+        cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
+    );
+    println!(
+        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
+        "size",
+        "conns",
+        "server",
+        "req/s",
+        "server CPU ns/req",
+        "CPU/ct",
+        "rps/ct",
+        "p50 µs",
+        "p99 µs",
+        "srv%",
+        "lg%"
+    );
+    let baseline = servers.iter().position(|s| s.name == BASELINE);
+    for &case in &cfg.cases {
+        let base = baseline.and_then(|b| samples.get(&(case, b)));
+        let base_rps = base.map(|v| Spread::of(v.iter().map(|s| s.rps).collect()).median);
+        let base_cpu =
+            base.map(|v| Spread::of(v.iter().map(Sample::cpu_ns_per_req).collect()).median);
+        for (si, server) in servers.iter().enumerate() {
+            let Some(runs) = samples.get(&(case, si)) else {
+                continue;
+            };
+            let pick = |f: fn(&Sample) -> f64| Spread::of(runs.iter().map(f).collect());
+            let rps = pick(|s| s.rps);
+            let cpu = pick(Sample::cpu_ns_per_req);
+            let p50 = pick(|s| s.p50_us);
+            let p99 = pick(|s| s.p99_us);
+            let srv = pick(Sample::server_util);
+            let lg = pick(Sample::client_util);
+            let cpu_ratio = base_cpu.map(|b| cpu.median / b);
+            let rps_ratio = base_rps.map(|b| rps.median / b);
+            let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
+            println!(
+                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
+                case.size,
+                case.conns,
+                server.name,
+                rps.median,
+                rps.min,
+                rps.max,
+                cpu.median,
+                cpu.min,
+                cpu.max,
+                ratio(cpu_ratio),
+                ratio(rps_ratio),
+                p50.median,
+                p99.median,
+                srv.median * 100.0,
+                lg.median * 100.0,
+            );
+            summary.push(json!({
+                "server": server.name, "size": case.size, "conns": case.conns,
+                "rounds": runs.len(),
+                "rps": rps.json(), "cpu_ns_per_req": cpu.json(),
+                "p50_us": p50.json(), "p99_us": p99.json(),
+                "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
+                "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
+            }));
+        }
+    }
+    println!(
+        "CPU/ct, rps/ct: ratio of the medians to {BASELINE}; srv%, lg%: CPU use of the server \
+         and of the load generator (100 = one CPU)"
+    );
+    summary
+}
