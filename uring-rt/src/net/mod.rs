@@ -56,6 +56,7 @@
 #![deny(unsafe_code)]
 
 mod addr;
+mod datagram;
 mod incoming;
 mod recv_stream;
 mod socket;

@@ -7,10 +7,11 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use socket2::{Domain, SockAddr, SockRef};
 
 use super::addr::{first_ok, resolve, resolve_blocking, ToSocketAddrs};
-use super::socket::{datagram, in_runtime, no_runtime};
+use super::datagram;
+use super::socket::datagram as datagram_socket;
 use super::tcp_listener::inet;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{self, Op, RawAddr, SharedFd};
+use crate::op::{RawAddr, SharedFd};
 
 /// A UDP socket.
 ///
@@ -45,10 +46,6 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-fn one<B>(mut bufs: Vec<B>) -> B {
-    bufs.pop().expect("one buffer in, one buffer out")
-}
-
 impl UdpSocket {
     /// Binds a socket to `addr` (the first address that works).
     ///
@@ -65,7 +62,7 @@ impl UdpSocket {
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         let addrs = resolve_blocking(&addr)?;
         let fd = first_ok(&addrs, |a| {
-            datagram(Domain::for_address(a), Some(&SockAddr::from(a)))
+            datagram_socket(Domain::for_address(a), Some(&SockAddr::from(a)))
         })?;
         Ok(UdpSocket { fd })
     }
@@ -131,13 +128,7 @@ impl UdpSocket {
     /// See [`connect`](UdpSocket::connect).
     #[must_use = "the buffer comes back with the result"]
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::Send::new(self.fd.clone(), buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::send(&self.fd, buf).await
     }
 
     /// Receives one datagram from the connected peer into `buf` (the rest of a longer one
@@ -152,13 +143,7 @@ impl UdpSocket {
     /// See [`connect`](UdpSocket::connect).
     #[must_use = "the buffer comes back with the result"]
     pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::Recv::new(self.fd.ungated(), buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::recv(&self.fd, buf).await
     }
 
     /// Sends `buf` to `addr` (a name is resolved on the blocking pool; the first address is
@@ -177,21 +162,11 @@ impl UdpSocket {
         buf: B,
         addr: A,
     ) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
         let target = match resolve(&addr).await {
             Ok(addrs) => addrs[0],
             Err(e) => return (Err(e), buf),
         };
-        let data = op::SendMsg::new(self.fd.clone(), vec![buf], Some(RawAddr::from_std(target)));
-        match Op::new(data) {
-            Ok(op) => {
-                let (res, bufs) = op.await;
-                (res, one(bufs))
-            }
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::send_to(&self.fd, buf, RawAddr::from_std(target)).await
     }
 
     /// Receives one datagram into `buf`: its length and the sender's address.
@@ -205,17 +180,8 @@ impl UdpSocket {
     /// See [`UdpSocket`].
     #[must_use = "the buffer comes back with the result"]
     pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::RecvMsg::new(self.fd.ungated(), vec![buf])) {
-            Ok(op) => {
-                let (res, bufs) = op.await;
-                let res = res.and_then(|(n, addr)| Ok((n, addr.as_inet()?)));
-                (res, one(bufs))
-            }
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        let (res, buf) = datagram::recv_from(&self.fd, buf).await;
+        (res.and_then(|(n, addr)| Ok((n, addr.as_inet()?))), buf)
     }
 
     /// The address this socket is bound to.

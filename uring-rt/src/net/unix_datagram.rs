@@ -7,9 +7,10 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
-use super::socket::{datagram, in_runtime, no_runtime};
+use super::datagram;
+use super::socket::datagram as datagram_socket;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{self, unix_addr, unix_sock, Op, RawAddr, SharedFd};
+use crate::op::{unix_addr, unix_sock, RawAddr, SharedFd};
 
 /// A Unix-domain datagram socket, bound to a path, an abstract name, or unbound.
 ///
@@ -41,10 +42,6 @@ impl fmt::Debug for UnixDatagram {
     }
 }
 
-fn one<B>(mut bufs: Vec<B>) -> B {
-    bufs.pop().expect("one buffer in, one buffer out")
-}
-
 impl UnixDatagram {
     /// A socket bound to the path `path`.
     ///
@@ -57,7 +54,7 @@ impl UnixDatagram {
     /// See [`UnixDatagram`].
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
-            fd: datagram(Domain::UNIX, Some(&SockAddr::unix(path)?))?,
+            fd: datagram_socket(Domain::UNIX, Some(&SockAddr::unix(path)?))?,
         })
     }
 
@@ -85,7 +82,7 @@ impl UnixDatagram {
     /// ```
     pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
-            fd: datagram(Domain::UNIX, Some(&unix_sock(addr)?))?,
+            fd: datagram_socket(Domain::UNIX, Some(&unix_sock(addr)?))?,
         })
     }
 
@@ -100,7 +97,7 @@ impl UnixDatagram {
     /// See [`bind_addr`](UnixDatagram::bind_addr).
     pub fn unbound() -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
-            fd: datagram(Domain::UNIX, None)?,
+            fd: datagram_socket(Domain::UNIX, None)?,
         })
     }
 
@@ -191,13 +188,7 @@ impl UnixDatagram {
     /// See [`pair`](UnixDatagram::pair).
     #[must_use = "the buffer comes back with the result"]
     pub async fn send<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::Send::new(self.fd.clone(), buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::send(&self.fd, buf).await
     }
 
     /// Receives one datagram into `buf`.
@@ -211,13 +202,7 @@ impl UnixDatagram {
     /// See [`pair`](UnixDatagram::pair).
     #[must_use = "the buffer comes back with the result"]
     pub async fn recv<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::Recv::new(self.fd.ungated(), buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::recv(&self.fd, buf).await
     }
 
     /// Sends one datagram to the socket at `path`.
@@ -256,17 +241,7 @@ impl UnixDatagram {
     }
 
     async fn send_to_sock<B: IoBuf>(&self, buf: B, addr: &SockAddr) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        let data = op::SendMsg::new(self.fd.clone(), vec![buf], Some(RawAddr::from_sock(addr)));
-        match Op::new(data) {
-            Ok(op) => {
-                let (res, bufs) = op.await;
-                (res, one(bufs))
-            }
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        datagram::send_to(&self.fd, buf, RawAddr::from_sock(addr)).await
     }
 
     /// Receives one datagram: its length and the sender's address (unnamed for an unbound
@@ -281,17 +256,8 @@ impl UnixDatagram {
     /// See [`UnixDatagram`].
     #[must_use = "the buffer comes back with the result"]
     pub async fn recv_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::RecvMsg::new(self.fd.ungated(), vec![buf])) {
-            Ok(op) => {
-                let (res, bufs) = op.await;
-                let res = res.and_then(|(n, addr)| Ok((n, addr.as_unix()?)));
-                (res, one(bufs))
-            }
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        let (res, buf) = datagram::recv_from(&self.fd, buf).await;
+        (res.and_then(|(n, addr)| Ok((n, addr.as_unix()?))), buf)
     }
 
     /// This socket's address.
