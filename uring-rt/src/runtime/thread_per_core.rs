@@ -20,6 +20,7 @@ use atomic_waker::AtomicWaker;
 use super::affinity::{allowed_cpus, pin_to};
 use super::builder::Builder;
 use super::handle::Handle;
+use crate::task::panic_message;
 
 /// Entry point of the thread-per-core launcher.
 ///
@@ -340,9 +341,13 @@ impl ThreadPerCoreBuilder {
         let mut outputs = Vec::with_capacity(n);
         let mut first_error = setup_error;
         for (i, thread) in threads.into_iter().enumerate() {
-            let exit = thread
-                .join()
-                .unwrap_or_else(|payload| CoreExit::Panicked(panic_message(payload.as_ref())));
+            let exit = thread.join().unwrap_or_else(|payload| {
+                CoreExit::Panicked(
+                    panic_message(payload.as_ref())
+                        .unwrap_or("non-string panic payload")
+                        .to_string(),
+                )
+            });
             match exit {
                 CoreExit::Done(v) => outputs.push(v),
                 CoreExit::Cancelled | CoreExit::NotStarted => {}
@@ -424,7 +429,11 @@ where
         Ok(None) => CoreExit::Cancelled,
         Err(payload) => {
             shutdown.trigger();
-            CoreExit::Panicked(panic_message(payload.as_ref()))
+            CoreExit::Panicked(
+                panic_message(payload.as_ref())
+                    .unwrap_or("non-string panic payload")
+                    .to_string(),
+            )
         }
     }
 }
@@ -499,12 +508,4 @@ impl<F: Future> Future for UntilShutdown<'_, F> {
         }
         Poll::Pending
     }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string())
 }

@@ -74,7 +74,8 @@ impl<T> JoinHandle<T> {
         let Some(header) = self.header() else { return };
         let prev = header.state.fetch_or(CANCELLED, Ordering::AcqRel);
         if prev & (COMPLETE | CANCELLED) == 0 {
-            // SAFETY-free: `schedule` needs the task alive for the call; our reference is.
+            // Wake it so its next poll sees CANCELLED and drops the future on its own thread;
+            // our reference keeps the task alive for the call.
             schedule(self.raw.expect("checked above"));
         }
     }

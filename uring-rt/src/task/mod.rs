@@ -27,6 +27,7 @@ mod state;
 mod waker;
 
 pub use join::JoinHandle;
+pub(crate) use join_error::panic_message;
 pub use join_error::JoinError;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared};
