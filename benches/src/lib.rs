@@ -1,4 +1,4 @@
-//! Shared pieces of the echo benchmark: argument parsing, CPU pinning, file-descriptor limits,
+//! Shared pieces of the echo benchmark: the servers' common arguments (clap), CPU pinning, file-descriptor limits,
 //! the listening socket every server uses, and CPU-time accounting from `/proc`.
 //!
 //! Every echo server binary (`src/bin/echo_*.rs`) honours the same interface:
@@ -12,11 +12,9 @@
 //! socket, gives each connection one [`BUF_SIZE`] buffer, and echoes every byte it reads until
 //! the client closes. It runs until killed.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
-use std::str::FromStr;
 
 /// Size of the per-connection buffer every server uses (so memory figures compare like for like).
 pub const BUF_SIZE: usize = 4096;
@@ -28,93 +26,19 @@ pub const BACKLOG: i32 = 4096;
 /// File-descriptor limit servers and clients ask for (the memory test holds 10,000 sockets).
 pub const NOFILE_WANTED: u64 = 65_536;
 
-/// Command-line arguments as `--name value` pairs and `--switch`es, consumed one by one.
-#[derive(Debug)]
-pub struct Args {
-    program: String,
-    rest: VecDeque<String>,
-}
-
-impl Args {
-    /// The process's arguments (without the program name).
-    pub fn from_env() -> Self {
-        let mut all = std::env::args();
-        let program = all.next().unwrap_or_default();
-        Self {
-            program,
-            rest: all.collect(),
-        }
-    }
-
-    /// Takes `--name VALUE` and parses VALUE; `None` when absent. Exits on a malformed value.
-    pub fn value<T: FromStr>(&mut self, name: &str) -> Option<T>
-    where
-        T::Err: std::fmt::Display,
-    {
-        let pos = self.rest.iter().position(|a| a == name)?;
-        self.rest.remove(pos);
-        let Some(raw) = self.rest.remove(pos) else {
-            self.fail(&format!("{name} needs a value"));
-        };
-        match raw.parse() {
-            Ok(v) => Some(v),
-            Err(e) => self.fail(&format!("{name} {raw}: {e}")),
-        }
-    }
-
-    /// Takes `--name VALUE`, or exits when it is absent.
-    pub fn required<T: FromStr>(&mut self, name: &str) -> T
-    where
-        T::Err: std::fmt::Display,
-    {
-        match self.value(name) {
-            Some(v) => v,
-            None => self.fail(&format!("missing {name}")),
-        }
-    }
-
-    /// Takes the switch `--name`; true when it was given.
-    pub fn switch(&mut self, name: &str) -> bool {
-        match self.rest.iter().position(|a| a == name) {
-            Some(pos) => {
-                self.rest.remove(pos);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Exits with a message if any argument was not consumed.
-    pub fn finish(self) {
-        if let Some(extra) = self.rest.front() {
-            self.fail(&format!("unexpected argument {extra}"));
-        }
-    }
-
-    fn fail(&self, msg: &str) -> ! {
-        eprintln!("{}: {msg}", self.program);
-        std::process::exit(2);
-    }
-}
-
-/// The interface shared by all echo servers: `--addr` and `--cpu`.
-#[derive(Debug, Clone, Copy)]
+/// The interface shared by all echo servers: `--addr` and `--cpu`. Each server's own
+/// `clap::Parser` flattens it (`#[command(flatten)]`) next to its server-specific switches.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct ServerArgs {
     /// Address to listen on.
+    #[arg(long)]
     pub addr: SocketAddr,
     /// CPU to pin the whole process to.
+    #[arg(long)]
     pub cpu: Option<usize>,
 }
 
 impl ServerArgs {
-    /// Takes `--addr` (required) and `--cpu` (optional) from `args`.
-    pub fn take(args: &mut Args) -> Self {
-        Self {
-            addr: args.required("--addr"),
-            cpu: args.value("--cpu"),
-        }
-    }
-
     /// Pins the calling thread (and so every thread it spawns later) to `--cpu` and raises the
     /// file-descriptor limit. Call first thing in `main`, before any runtime starts threads.
     pub fn apply(&self) -> io::Result<()> {

@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant};
 
-use benches::Args;
+use clap::Parser;
 use serde_json::json;
 use uring_rt::runtime::ThreadPerCore;
 
@@ -255,10 +255,22 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
+/// Command line.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Rounds per benchmark; each figure is the median of the rounds.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Write the results to this JSON file.
+    #[arg(long)]
+    json: Option<String>,
+}
+
 fn main() {
-    let mut args = Args::from_env();
-    let rounds: usize = args.value("--rounds").unwrap_or(3);
-    let json_path: Option<String> = args.value("--json");
+    let Cli {
+        rounds,
+        json: json_path,
+    } = Cli::parse();
 
     type Bench = (&'static str, &'static str, fn() -> f64);
     let extra: [Bench; 2] = [

@@ -4,15 +4,21 @@
 
 use std::os::fd::{FromRawFd, IntoRawFd};
 
-use benches::{Args, ServerArgs, BUF_SIZE};
+use benches::{ServerArgs, BUF_SIZE};
+use clap::Parser;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 use glommio::{LocalExecutorBuilder, Placement};
 
+/// Command line: the common server arguments.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
 fn main() -> std::io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    args.finish();
+    let Cli { server } = Cli::parse();
     server.apply()?;
 
     let listener = benches::bind_listener(server.addr)?;

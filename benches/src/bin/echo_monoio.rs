@@ -3,18 +3,26 @@
 //!
 //! Usage: `echo_monoio --addr 127.0.0.1:PORT [--cpu N] [--legacy]`
 
-use benches::{Args, ServerArgs, BUF_SIZE};
+use benches::{ServerArgs, BUF_SIZE};
+use clap::Parser;
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::net::{TcpListener, TcpStream};
 
 /// Submission queue size of the io_uring driver (the same as the raw loop's).
 const RING_ENTRIES: u32 = 4096;
 
+/// Command line: the common server arguments and `--legacy`.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Use monoio's legacy (epoll) driver instead of io_uring.
+    #[arg(long)]
+    legacy: bool,
+}
+
 fn main() -> std::io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    let legacy = args.switch("--legacy");
-    args.finish();
+    let Cli { server, legacy } = Cli::parse();
     server.apply()?;
 
     let listener = benches::bind_listener(server.addr)?;

@@ -14,7 +14,8 @@
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
-use benches::{Args, ServerArgs, BUF_SIZE};
+use benches::{ServerArgs, BUF_SIZE};
+use clap::Parser;
 use io_uring::{cqueue, opcode, squeue, types, IoUring, SubmissionQueue, Submitter};
 use slab::Slab;
 
@@ -36,11 +37,18 @@ struct Conn {
     sent: usize,
 }
 
+/// Command line: the common server arguments and `--defer`.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Set the ring up with SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN and TASKRUN_FLAG.
+    #[arg(long)]
+    defer: bool,
+}
+
 fn main() -> io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    let defer = args.switch("--defer");
-    args.finish();
+    let Cli { server, defer } = Cli::parse();
     server.apply()?;
 
     let listener = benches::bind_listener(server.addr)?;

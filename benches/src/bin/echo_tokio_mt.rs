@@ -3,12 +3,18 @@
 //!
 //! Usage: `echo_tokio_mt --addr 127.0.0.1:PORT [--cpu N]`
 
-use benches::{Args, ServerArgs};
+use benches::ServerArgs;
+use clap::Parser;
+
+/// Command line: the common server arguments.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+}
 
 fn main() -> std::io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    args.finish();
+    let Cli { server } = Cli::parse();
     // Pins the main thread before the runtime exists, so the worker inherits the mask.
     server.apply()?;
 

@@ -3,13 +3,19 @@
 //!
 //! Usage: `echo_tokio_uring --addr 127.0.0.1:PORT [--cpu N]`
 
-use benches::{Args, ServerArgs, BUF_SIZE};
+use benches::{ServerArgs, BUF_SIZE};
+use clap::Parser;
 use tokio_uring::net::{TcpListener, TcpStream};
 
+/// Command line: the common server arguments.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
 fn main() -> std::io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    args.finish();
+    let Cli { server } = Cli::parse();
     server.apply()?;
 
     let listener = benches::bind_listener(server.addr)?;

@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use benches::{Args, ServerArgs, BUF_SIZE};
+use benches::{ServerArgs, BUF_SIZE};
+use clap::Parser;
 use uring_rt::net::{BufRing, TcpListener, TcpStream};
 
 /// Buffers in the shared provided-buffer ring (`--multishot`).
@@ -50,11 +51,18 @@ async fn echo(stream: TcpStream) {
     }
 }
 
+/// Command line: the common server arguments and `--multishot`.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Receive with one multishot recv per connection into a shared provided-buffer ring.
+    #[arg(long)]
+    multishot: bool,
+}
+
 fn main() -> std::io::Result<()> {
-    let mut args = Args::from_env();
-    let server = ServerArgs::take(&mut args);
-    let multishot = args.switch("--multishot");
-    args.finish();
+    let Cli { server, multishot } = Cli::parse();
     server.apply()?;
 
     let std_listener = benches::bind_listener(server.addr)?;

@@ -25,7 +25,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::exit;
 use std::time::{Duration, Instant};
 
-use benches::Args;
+use clap::Parser;
 use hdrhistogram::Histogram;
 
 /// Events fetched per `epoll_wait`.
@@ -52,16 +52,42 @@ struct Window {
     latency_ns: Histogram<u64>,
 }
 
+/// Command line (see the module doc).
+#[derive(Debug, Parser)]
+struct Cli {
+    /// Address of the echo server.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Connections, each with one request in flight.
+    #[arg(long)]
+    conns: usize,
+    /// Request size in bytes.
+    #[arg(long)]
+    size: usize,
+    /// Seconds measured.
+    #[arg(long)]
+    duration: f64,
+    /// Seconds of warm-up before the measured window (not counted).
+    #[arg(long, default_value_t = 0.0)]
+    warmup: f64,
+    /// CPU to pin the load generator to.
+    #[arg(long)]
+    cpu: Option<usize>,
+    /// Server process whose CPU time is sampled over the measured window.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
 fn main() {
-    let mut args = Args::from_env();
-    let addr: SocketAddr = args.required("--addr");
-    let conns: usize = args.required("--conns");
-    let size: usize = args.required("--size");
-    let duration: f64 = args.required("--duration");
-    let warmup: f64 = args.value("--warmup").unwrap_or(0.0);
-    let cpu: Option<usize> = args.value("--cpu");
-    let server_pid: Option<u32> = args.value("--server-pid");
-    args.finish();
+    let Cli {
+        addr,
+        conns,
+        size,
+        duration,
+        warmup,
+        cpu,
+        server_pid,
+    } = Cli::parse();
 
     if let Err(e) = run(addr, conns, size, duration, warmup, cpu, server_pid) {
         eprintln!("loadgen: {e}");

@@ -14,38 +14,21 @@ use std::time::Duration;
 
 use std::sync::{Arc, Mutex};
 
+use clap::Parser;
 use uring_rt::net::{TcpListener, TcpStream};
 use uring_rt::runtime::ThreadPerCore;
 
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "echo", about = "A TCP echo server on uring-rt")]
 struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
     addr: String,
-    cores: usize,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: "127.0.0.1:7878".to_owned(),
-        cores: 1,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--addr" => args.addr = value()?,
-            "--cores" => {
-                args.cores = value()?.parse().map_err(|e| format!("--cores: {e}"))?;
-            }
-            "-h" | "--help" => {
-                println!("usage: echo [--addr HOST:PORT] [--cores N]");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if args.cores == 0 {
-        return Err("--cores must be at least 1".to_owned());
-    }
-    Ok(args)
+    /// Runtimes (one per core), each with its own SO_REUSEPORT listener.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    cores: u16,
 }
 
 /// Echoes until the peer closes or fails.
@@ -85,22 +68,20 @@ async fn serve(listener: TcpListener) {
 }
 
 fn main() -> io::Result<()> {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("echo: {e}");
-        std::process::exit(2);
-    });
+    let args = Args::parse();
+    let cores = usize::from(args.cores);
     // One SO_REUSEPORT listener per core on the same port: the kernel spreads connections.
     let first = TcpListener::bind_reuseport(args.addr.as_str())?;
     let addr: SocketAddr = first.local_addr()?;
     let mut listeners = vec![Some(first)];
-    for _ in 1..args.cores {
+    for _ in 1..cores {
         listeners.push(Some(TcpListener::bind_reuseport(addr)?));
     }
-    println!("echo listening on {addr} with {} core(s)", args.cores);
+    println!("echo listening on {addr} with {} core(s)", cores);
     let listeners = Arc::new(Mutex::new(listeners));
-    let pin = args.cores <= std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pin = cores <= std::thread::available_parallelism().map_or(1, |n| n.get());
     ThreadPerCore::builder()
-        .cores(args.cores)
+        .cores(cores)
         .pin(pin)
         .run(move |core| {
             let listener = listeners.lock().unwrap()[core.index()]

@@ -11,39 +11,25 @@
 use std::io;
 use std::time::Duration;
 
+use clap::Parser;
 use uring_rt::net::{TcpListener, TcpStream};
 
 const BODY: &[u8] = b"Hello, world!\n";
 
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "http_hello",
+    about = "A minimal HTTP/1.1 server answering GET / with Hello, world!"
+)]
 struct Args {
+    /// Address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     addr: String,
-    cores: usize,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        addr: "127.0.0.1:8080".to_owned(),
-        cores: 1,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--addr" => args.addr = value()?,
-            "--cores" => {
-                args.cores = value()?.parse().map_err(|e| format!("--cores: {e}"))?;
-            }
-            "-h" | "--help" => {
-                println!("usage: http_hello [--addr HOST:PORT] [--cores N]");
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if args.cores == 0 {
-        return Err("--cores must be at least 1".to_owned());
-    }
-    Ok(args)
+    /// Runtimes (one per core), each with its own SO_REUSEPORT listener.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    cores: u16,
 }
 
 /// Where the header block of the first request in `buf` ends, if it is complete.
@@ -142,21 +128,19 @@ fn serve(listener: TcpListener) -> io::Result<()> {
 }
 
 fn main() -> io::Result<()> {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("http_hello: {e}");
-        std::process::exit(2);
-    });
+    let args = Args::parse();
+    let cores = usize::from(args.cores);
     // One runtime per core with SO_REUSEPORT listeners (ThreadPerCore will replace the
     // plain threads once it lands on this branch).
     let first = TcpListener::bind_reuseport(args.addr.as_str())?;
     let addr = first.local_addr()?;
     let mut listeners = vec![first];
-    for _ in 1..args.cores {
+    for _ in 1..cores {
         listeners.push(TcpListener::bind_reuseport(addr)?);
     }
     println!(
         "http_hello listening on http://{addr}/ with {} cores",
-        args.cores
+        cores
     );
     let threads: Vec<_> = listeners
         .into_iter()

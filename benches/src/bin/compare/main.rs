@@ -1,7 +1,7 @@
 //! Runs the echo benchmark against every server and prints a comparison table.
 //!
 //! ```text
-//! cargo run --release -p benches --bin compare [-- OPTIONS]     (options: see USAGE, `--help`)
+//! cargo run --release -p benches --bin compare [-- OPTIONS]     (options: `--help`)
 //! ```
 //!
 //! Each run starts a fresh server process pinned to one CPU, waits until it accepts, and runs
@@ -17,23 +17,55 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use benches::Args;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use serde_json::{json, Value};
 
-const USAGE: &str = "\
-usage: cargo run --release -p benches [--features monoio,glommio,tokio-uring] --bin compare -- [OPTIONS]
+/// Command line: `cargo run --release -p benches [--features monoio,glommio,tokio-uring]
+/// --bin compare -- [OPTIONS]`.
+#[derive(Debug, Parser)]
+#[command(name = "compare", about = "Echo benchmark: every server side by side")]
+struct Cli {
+    /// Long suite: sizes 64 and 4096 x conns 1, 16, 256, 5 rounds of 1 s warm-up + 5 s
+    /// measured per run, then the idle-connection memory test.
+    #[arg(long)]
+    full: bool,
+    /// Add the idle-connection memory test to the short suite.
+    #[arg(long)]
+    mem: bool,
+    /// Run only the idle-connection memory test.
+    #[arg(long)]
+    mem_only: bool,
+    /// Servers to run, by name (comma-separated).
+    #[arg(long, value_name = "A,B")]
+    only: Option<String>,
+    /// Write every run, the medians and the memory figures to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Rounds (default 3, 5 with --full).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Warm-up seconds per run (default 0.25, 1 with --full).
+    #[arg(long, value_name = "SECS")]
+    warmup: Option<f64>,
+    /// Measured seconds per run (default 0.75, 5 with --full).
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Idle connections of the memory test.
+    #[arg(long, default_value_t = 10_000)]
+    mem_conns: usize,
+    /// CPU the servers are pinned to.
+    #[arg(long, default_value_t = 0)]
+    server_cpu: usize,
+    /// CPU the load generator is pinned to.
+    #[arg(long, default_value_t = 1)]
+    client_cpu: usize,
+    /// Do not run `cargo build --bins` first.
+    #[arg(long)]
+    no_build: bool,
+}
 
-  --full             long suite: sizes 64 and 4096 x conns 1, 16, 256, 5 rounds of 1 s warm-up
-                     + 5 s measured per run, then the idle-connection memory test
-  --mem              add the idle-connection memory test to the short suite
-  --mem-only         run only the idle-connection memory test
-  --only A,B         servers to run, by name
-  --json FILE        write every run, the medians and the memory figures to FILE
-  --rounds N  --warmup SECS  --duration SECS  --mem-conns N   override the suite's values
-  --server-cpu N     CPU the servers are pinned to (default 0)
-  --client-cpu N     CPU the load generator is pinned to (default 1)
-  --no-build         do not run `cargo build --bins` first
-
+/// Printed after the options by `--help` (with the list of servers).
+const AFTER_HELP: &str = "\
 The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 3 rounds of
 0.25 s warm-up + 0.75 s measured per run.";
 
@@ -113,18 +145,16 @@ fn main() {
 }
 
 fn run() -> io::Result<()> {
-    let mut args = Args::from_env();
-    if args.switch("--help") || args.switch("-h") {
-        println!("{USAGE}");
-        let names: Vec<&str> = SERVERS.iter().map(|s| s.0).collect();
-        println!("\nservers: {}", names.join(", "));
-        return Ok(());
-    }
-    let full = args.switch("--full");
-    let mem_only = args.switch("--mem-only");
-    let mem = args.switch("--mem") || full || mem_only;
-    let no_build = args.switch("--no-build");
-    let only: Option<String> = args.value("--only");
+    let names: Vec<&str> = SERVERS.iter().map(|s| s.0).collect();
+    let matches = Cli::command()
+        .after_help(format!("{AFTER_HELP}\n\nservers: {}", names.join(", ")))
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let full = cli.full;
+    let mem_only = cli.mem_only;
+    let mem = cli.mem || full || mem_only;
+    let no_build = cli.no_build;
+    let only = cli.only;
     let short_cases = vec![
         Case { size: 64, conns: 1 },
         Case {
@@ -146,21 +176,16 @@ fn run() -> io::Result<()> {
         .collect();
     let cfg = Config {
         cases: if full { full_cases } else { short_cases },
-        rounds: args.value("--rounds").unwrap_or(if full { 5 } else { 3 }),
-        warmup: args
-            .value("--warmup")
-            .unwrap_or(if full { 1.0 } else { 0.25 }),
-        duration: args
-            .value("--duration")
-            .unwrap_or(if full { 5.0 } else { 0.75 }),
+        rounds: cli.rounds.unwrap_or(if full { 5 } else { 3 }),
+        warmup: cli.warmup.unwrap_or(if full { 1.0 } else { 0.25 }),
+        duration: cli.duration.unwrap_or(if full { 5.0 } else { 0.75 }),
         echo: !mem_only,
         mem,
-        mem_conns: args.value("--mem-conns").unwrap_or(10_000),
-        server_cpu: args.value("--server-cpu").unwrap_or(0),
-        client_cpu: args.value("--client-cpu").unwrap_or(1),
-        json: args.value("--json"),
+        mem_conns: cli.mem_conns,
+        server_cpu: cli.server_cpu,
+        client_cpu: cli.client_cpu,
+        json: cli.json,
     };
-    args.finish();
     if cfg.rounds == 0 {
         return Err(io::Error::other("--rounds must be at least 1"));
     }
