@@ -4,16 +4,18 @@
 //! Knows nothing of files, sockets or tasks: an operation is an SQE, a slot and the data the
 //! kernel may touch (`Orphan`) until the final completion.
 
-mod handle;
 mod lifecycle;
+mod mailbox;
 mod ops;
+mod registry;
 mod ring;
 mod setup;
 mod unpark;
 
-pub(crate) use handle::{check_current, current, enter, is_quiesced, DriverGuard};
 pub(crate) use lifecycle::{Completion, Orphan};
-pub(crate) use ring::{Driver, Handle};
+pub(crate) use mailbox::{AssertSend, Mail};
+pub(crate) use registry::{is_quiesced, lookup, Ring};
+pub(crate) use ring::Driver;
 pub(crate) use setup::Config;
 pub use setup::{SetupError, TaskrunMode};
 pub(crate) use unpark::Unparker;

@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::mem::ManuallyDrop;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,9 @@ use io_uring::types::{SubmitArgs, Timespec};
 use io_uring::{opcode, squeue, types, IoUring, Probe};
 
 use super::lifecycle::{Completion, Orphan};
+use super::mailbox::{Mail, Mailbox};
 use super::ops::{Dropped, Ops};
+use super::registry;
 use super::setup::{self, Config, TaskrunMode};
 use super::unpark::Unparker;
 
@@ -24,15 +26,30 @@ const WAKE_TOKEN: u64 = u64::MAX - 1;
 /// How long dropping a driver waits for the kernel to finish cancelled operations.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// A shared reference to this thread's driver. Ops keep one, so the ring outlives them.
-pub(crate) type Handle = Rc<Driver>;
+/// Slots of the registered-file table (`IORING_REGISTER_FILES`, sparse, Linux 5.19+).
+pub(crate) const FILE_TABLE_SIZE: u32 = 1024;
 
-/// The io_uring driver of one thread.
+/// Which slots of the registered-file table are free: a slot is in `free` (or at or past
+/// `next`) exactly when no fd occupies it.
+#[derive(Debug, Default)]
+struct FileTable {
+    free: Vec<u32>,
+    next: u32,
+}
+
+/// The io_uring driver of one thread, owned by its runtime's context.
+///
+/// Ops do not keep the driver alive: they hold its id and their slot key. Data released where
+/// the driver is not the entered one goes back through the driver's mailbox (found by id in
+/// the registry); a driver that is gone decides by whether it quiesced (see `registry`).
 pub(crate) struct Driver {
     /// Unique among all drivers of the process; ops refer to their ring by it.
     id: u64,
     inner: RefCell<Inner>,
     unparker: Unparker,
+    mailbox: Arc<Mailbox>,
+    /// The registered-file table, registered (sparse) on first use.
+    files: RefCell<Option<FileTable>>,
     mode: TaskrunMode,
     probe: Probe,
 }
@@ -69,8 +86,13 @@ impl Driver {
         let _ = ring.submitter().register_probe(&mut probe);
         let unparker = Unparker::new()?;
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let mailbox = Arc::new(Mailbox::new(unparker.clone()));
+        registry::add(id, mailbox.clone());
         Ok(Driver {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
+            mailbox,
+            files: RefCell::new(None),
             inner: RefCell::new(Inner {
                 ring: ManuallyDrop::new(ring),
                 ops: Ops::new(),
@@ -109,6 +131,106 @@ impl Driver {
 
     pub(crate) fn unparker(&self) -> &Unparker {
         &self.unparker
+    }
+
+    /// Handles mail posted from other threads (or after the runtime stopped); returns whether
+    /// there was any. One load when there is none.
+    pub(crate) fn drain_mailbox(&self) -> bool {
+        if !self.mailbox.has_mail() {
+            return false;
+        }
+        let mail = self.mailbox.take();
+        let any = !mail.is_empty();
+        for m in mail {
+            self.deliver(m);
+        }
+        any
+    }
+
+    fn deliver(&self, mail: Mail) {
+        match mail {
+            Mail::Op { key, data } => self.drop_op(key, data),
+            Mail::Task(task) => task(self),
+        }
+    }
+
+    /// Puts `fd` in a free slot of the ring's registered-file table (registering the table
+    /// on first use); returns the slot.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceBusy` when all slots are taken; the kernel's error (with what to do) when the
+    /// table cannot be registered or updated.
+    pub(crate) fn register_file(&self, fd: i32) -> io::Result<u32> {
+        let mut files = self.files.borrow_mut();
+        if files.is_none() {
+            self.with_submitter(|s| s.register_files_sparse(FILE_TABLE_SIZE))
+                .map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot register a file table of {FILE_TABLE_SIZE} slots with the \
+                             ring ({e}); sparse tables need Linux 5.19+, and RLIMIT_NOFILE \
+                             must allow {FILE_TABLE_SIZE} files"
+                        ),
+                    )
+                })?;
+            *files = Some(FileTable::default());
+        }
+        let table = files.as_mut().expect("registered above");
+        let slot = match table.free.pop() {
+            Some(slot) => slot,
+            None if table.next < FILE_TABLE_SIZE => {
+                table.next += 1;
+                table.next - 1
+            }
+            None => {
+                // EBUSY's kind (`ResourceBusy`), named through errno for Rust 1.80.
+                return Err(io::Error::new(
+                    io::Error::from_raw_os_error(libc::EBUSY).kind(),
+                    format!(
+                        "all {FILE_TABLE_SIZE} registered-file slots of this runtime's ring \
+                         are in use; drop registered files first"
+                    ),
+                ));
+            }
+        };
+        match self.with_submitter(|s| s.register_files_update(slot, &[fd])) {
+            Ok(_) => Ok(slot),
+            Err(e) => {
+                table.free.push(slot);
+                Err(e)
+            }
+        }
+    }
+
+    /// Empties `slot` of the registered-file table (the kernel drops its file reference).
+    pub(crate) fn unregister_file(&self, slot: u32) {
+        if self
+            .with_submitter(|s| s.register_files_update(slot, &[-1]))
+            .is_ok()
+        {
+            if let Some(table) = self.files.borrow_mut().as_mut() {
+                table.free.push(slot);
+            }
+        }
+    }
+
+    /// Runs `task` with the driver of ring `ring`: now if it is `current`, else on that ring's
+    /// thread at its next tick (through its mailbox). A ring that is gone took its
+    /// registrations with it, and `task` is dropped.
+    pub(crate) fn run_on(
+        current: Option<&Driver>,
+        ring: u64,
+        task: Box<dyn FnOnce(&Driver) + Send>,
+    ) {
+        if let Some(driver) = current.filter(|d| d.id == ring) {
+            task(driver);
+            return;
+        }
+        if let Some(registry::Ring::Live(mailbox)) = registry::lookup(ring) {
+            let _ = mailbox.post(Mail::Task(task));
+        }
     }
 
     /// Number of slots in use.
@@ -175,6 +297,7 @@ impl Driver {
 
     /// Submits queued SQEs and collects completions without waiting.
     pub(crate) fn submit_and_reap(&self) -> usize {
+        self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
             let queued = inner.ring.submission().len();
@@ -207,11 +330,13 @@ impl Driver {
     /// Blocks until a completion, a wake-up from another thread, or `timeout` (`None`: no
     /// limit), submitting queued SQEs in the same syscall. Then dispatches completions.
     pub(crate) fn park(&self, timeout: Option<Duration>) -> usize {
+        // Mail may wake tasks (a released permit): then do not block.
+        let want = if self.drain_mailbox() { 0 } else { 1 };
         {
             let mut inner = self.inner.borrow_mut();
             inner.arm_wake(self.unparker.eventfd());
             inner.flush_backlog();
-            inner.enter(1, timeout);
+            inner.enter(want, timeout);
         }
         self.dispatch()
     }
@@ -381,6 +506,8 @@ fn absorb_transient(result: io::Result<usize>) {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Mail first: released ops become `Ignored` slots that get cancelled below.
+        self.drain_mailbox();
         let inner = self.inner.get_mut();
         // Slots left are `Ignored` (their futures were dropped, the data is here), or belong to
         // op futures that outlive the runtime. Cancel them all, and the wake read, then wait
@@ -403,17 +530,32 @@ impl Drop for Driver {
             inner.wakers.clear();
             inner.freed.clear();
         }
-        if inner.ops.has_in_flight() || inner.wake_armed {
+        let quiesced = !(inner.ops.has_in_flight() || inner.wake_armed);
+        // From here on, mail is refused: a late poster learns the ring's fate from the registry.
+        registry::remove(self.id, quiesced);
+        let late = self.mailbox.close();
+        let inner = self.inner.get_mut();
+        if !quiesced {
             // The kernel still holds pointers into slot data (an uncancellable op): leak the
             // data, the wake buffer and the ring rather than free memory it may write.
             inner.ops.leak_all();
             let wake_buf = std::mem::replace(&mut inner.wake_buf, Box::new(0));
             std::mem::forget(wake_buf);
+            for mail in late {
+                match mail {
+                    Mail::Op { data, .. } => std::mem::forget(data),
+                    Mail::Task(task) => task(self),
+                }
+            }
             return;
         }
+        // Every slot completed: late op data is free to go; tasks still see the ring.
+        for mail in late {
+            self.deliver(mail);
+        }
+        let inner = self.inner.get_mut();
         // SAFETY: the ring is dropped exactly once, here, and nothing in flight refers to
         // memory we are about to free (every slot completed).
         unsafe { ManuallyDrop::drop(&mut inner.ring) };
-        super::handle::mark_quiesced(self.id);
     }
 }

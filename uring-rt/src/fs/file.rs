@@ -347,7 +347,7 @@ impl File {
     /// ```
     pub async fn close(self) -> io::Result<()> {
         match self.fd.try_take() {
-            Some(fd) if op::is_supported(opcode::Close::CODE) => Close::op(fd)?.await,
+            Some(fd) if op::is_supported(opcode::Close::CODE) => Close::op(fd).await,
             Some(fd) => {
                 op::in_runtime()?;
                 drop(fd);

@@ -21,5 +21,5 @@ use crate::op::{Nop, Op};
 /// });
 /// ```
 pub async fn nop() -> io::Result<()> {
-    Op::new(Nop)?.await
+    Op::new(Nop).await
 }

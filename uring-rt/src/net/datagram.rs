@@ -4,28 +4,14 @@
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 use crate::op::{self, Op, RawAddr, SharedFd};
 
-use super::socket::{in_runtime, no_runtime};
-
 /// Sends `buf` as one datagram to the connected peer.
 pub(crate) async fn send<B: IoBuf>(fd: &SharedFd, buf: B) -> BufResult<usize, B> {
-    if !in_runtime() {
-        return (Err(no_runtime()), buf);
-    }
-    match Op::new(op::Send::new(fd.clone(), buf)) {
-        Ok(op) => op.await,
-        Err(_) => unreachable!("runtime checked above"),
-    }
+    Op::new(op::Send::new(fd.clone(), buf)).await
 }
 
 /// Receives one datagram from the connected peer into `buf`.
 pub(crate) async fn recv<B: IoBufMut>(fd: &SharedFd, buf: B) -> BufResult<usize, B> {
-    if !in_runtime() {
-        return (Err(no_runtime()), buf);
-    }
-    match Op::new(op::Recv::new(fd.ungated(), buf)) {
-        Ok(op) => op.await,
-        Err(_) => unreachable!("runtime checked above"),
-    }
+    Op::new(op::Recv::new(fd.ungated(), buf)).await
 }
 
 /// Sends `buf` as one datagram to `target` (`sendmsg`).
@@ -34,16 +20,8 @@ pub(crate) async fn send_to<B: IoBuf>(
     buf: B,
     target: RawAddr,
 ) -> BufResult<usize, B> {
-    if !in_runtime() {
-        return (Err(no_runtime()), buf);
-    }
-    match Op::new(op::SendMsg::new(fd.clone(), vec![buf], Some(target))) {
-        Ok(op) => {
-            let (res, bufs) = op.await;
-            (res, one(bufs))
-        }
-        Err(_) => unreachable!("runtime checked above"),
-    }
+    let (res, bufs) = Op::new(op::SendMsg::new(fd.clone(), vec![buf], Some(target))).await;
+    (res, one(bufs))
 }
 
 /// Receives one datagram into `buf` with its sender's address (`recvmsg`).
@@ -51,16 +29,8 @@ pub(crate) async fn recv_from<B: IoBufMut>(
     fd: &SharedFd,
     buf: B,
 ) -> BufResult<(usize, RawAddr), B> {
-    if !in_runtime() {
-        return (Err(no_runtime()), buf);
-    }
-    match Op::new(op::RecvMsg::new(fd.ungated(), vec![buf])) {
-        Ok(op) => {
-            let (res, bufs) = op.await;
-            (res, one(bufs))
-        }
-        Err(_) => unreachable!("runtime checked above"),
-    }
+    let (res, bufs) = Op::new(op::RecvMsg::new(fd.ungated(), vec![buf])).await;
+    (res, one(bufs))
 }
 
 fn one<B>(mut bufs: Vec<B>) -> B {

@@ -19,7 +19,7 @@ impl AcceptStream {
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<OwnedFd>> {
         if self.op.is_none() {
             let permit = ready!(self.fd.poll_input(cx));
-            self.op = Some(MultiOp::new(AcceptMulti::new(permit))?);
+            self.op = Some(MultiOp::new(AcceptMulti::new(permit)));
         }
         let op = self.op.as_mut().expect("armed above");
         if let Some(conn) = op.data_mut().and_then(|d| d.permit().fd().take_conn()) {
@@ -27,7 +27,8 @@ impl AcceptStream {
         }
         loop {
             match ready!(op.poll_next(cx)) {
-                Some(c) => return Poll::Ready(op::accepted(c)),
+                Some(Ok(c)) => return Poll::Ready(op::accepted(c)),
+                Some(Err(e)) => return Poll::Ready(Err(e)),
                 // The last completion ended the accept (after an error): re-arm it.
                 None => continue,
             }

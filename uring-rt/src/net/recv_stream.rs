@@ -106,10 +106,7 @@ impl RecvStream {
         }
         if self.op.is_none() {
             let permit = ready!(self.fd.poll_input(cx));
-            match MultiOp::new(RecvMulti::new(permit, self.ring.clone())) {
-                Ok(op) => self.op = Some(op),
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
+            self.op = Some(MultiOp::new(RecvMulti::new(permit, self.ring.clone())));
         }
         let op = self.op.as_mut().expect("armed above");
         if let Some(bytes) = op.data_mut().and_then(|d| d.permit().fd().take_all_bytes()) {
@@ -120,9 +117,11 @@ impl RecvStream {
                 ready!(self.ring.poll_available(cx));
                 self.wait_buf = false;
             }
-            let Some(c) = ready!(op.poll_next(cx)) else {
+            let c = match ready!(op.poll_next(cx)) {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
                 // The previous completion ended the receive: the next poll re-arms it.
-                continue;
+                None => continue,
             };
             let ring = op.data_mut().expect("data lives with the op").ring();
             if let Some(bid) = io_uring::cqueue::buffer_select(c.flags) {

@@ -24,7 +24,7 @@ pub(crate) fn in_runtime() -> bool {
 /// A new close-on-exec socket: through the ring when the kernel has `IORING_OP_SOCKET`.
 pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> {
     if op::socket_supported() {
-        Op::new(op::Socket::new(domain.into(), ty.into(), 0))?.await
+        Op::new(op::Socket::new(domain.into(), ty.into(), 0)).await
     } else {
         Ok(socket2::Socket::new(domain, ty, None)?.into())
     }
@@ -33,7 +33,7 @@ pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> 
 /// A socket connected to `addr` through the ring.
 pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<SharedFd> {
     let fd = SharedFd::new(new_socket(addr.domain(), ty).await?);
-    Op::new(op::Connect::new(fd.clone(), RawAddr::from_sock(addr)))?.await?;
+    Op::new(op::Connect::new(fd.clone(), RawAddr::from_sock(addr))).await?;
     Ok(fd)
 }
 

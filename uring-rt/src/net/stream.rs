@@ -24,23 +24,14 @@ impl StreamCore {
     }
 
     pub(crate) async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
         let permit = self.fd.input().await;
         if let Some(n) = permit.fd().take_bytes(&mut buf) {
             return (Ok(n), buf);
         }
-        match Op::new(op::Recv::new(permit, buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        Op::new(op::Recv::new(permit, buf)).await
     }
 
     pub(crate) async fn readv<B: IoBufMut>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        if !in_runtime() {
-            return (Err(no_runtime()), bufs);
-        }
         let permit = self.fd.input().await;
         if permit.fd().has_stash() {
             let mut total = 0;
@@ -54,33 +45,16 @@ impl StreamCore {
                 return (Ok(total), bufs);
             }
         }
-        match Op::new(op::RecvMsg::new(permit, bufs)) {
-            Ok(op) => {
-                let (res, bufs) = op.await;
-                (res.map(|(n, _)| n), bufs)
-            }
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        let (res, bufs) = Op::new(op::RecvMsg::new(permit, bufs)).await;
+        (res.map(|(n, _)| n), bufs)
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
-        match Op::new(op::Send::new(self.fd.clone(), buf)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        Op::new(op::Send::new(self.fd.clone(), buf)).await
     }
 
     pub(crate) async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        if !in_runtime() {
-            return (Err(no_runtime()), bufs);
-        }
-        match Op::new(op::SendMsg::new(self.fd.clone(), bufs, None)) {
-            Ok(op) => op.await,
-            Err(_) => unreachable!("runtime checked above"),
-        }
+        Op::new(op::SendMsg::new(self.fd.clone(), bufs, None)).await
     }
 
     pub(crate) async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
@@ -109,9 +83,6 @@ impl StreamCore {
     }
 
     pub(crate) async fn send_zc<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        if !in_runtime() {
-            return (Err(no_runtime()), buf);
-        }
         if !op::send_zc_supported() {
             let err = io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -119,14 +90,19 @@ impl StreamCore {
             );
             return (Err(err), buf);
         }
-        let mut op = match MultiOp::new(op::SendZc::new(self.fd.clone(), buf)) {
-            Ok(op) => op,
-            Err(_) => unreachable!("runtime checked above"),
-        };
+        let mut op = MultiOp::new(op::SendZc::new(self.fd.clone(), buf));
         let mut result = None;
         // Take completions until the slot is gone: the result, then (if the kernel used the
         // buffer) the notification that it no longer does.
         while let Some(c) = poll_fn(|cx| op.poll_next(cx)).await {
+            let c = match c {
+                Ok(c) => c,
+                Err(e) => {
+                    // Never armed: the buffer is still in the op.
+                    result = Some(Err(e));
+                    break;
+                }
+            };
             if !io_uring::cqueue::notif(c.flags) {
                 result = Some(op::cqe_result(c).map(|n| n as usize));
             }

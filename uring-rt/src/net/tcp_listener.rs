@@ -158,7 +158,7 @@ impl TcpListener {
             let stream = TcpStream::from_core(StreamCore::new(SharedFd::new(conn)));
             return Ok((stream, peer));
         }
-        let (fd, addr) = Op::new(op::Accept::new(permit))?.await?;
+        let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
         let stream = TcpStream::from_core(StreamCore::new(SharedFd::new(fd)));
         Ok((stream, addr.as_inet()?))
     }

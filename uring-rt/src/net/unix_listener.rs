@@ -134,7 +134,7 @@ impl UnixListener {
             let stream = UnixStream::from_core(StreamCore::new(SharedFd::new(conn)));
             return Ok((stream, peer.or_else(|_| SocketAddr::from_pathname(""))?));
         }
-        let (fd, addr) = Op::new(op::Accept::new(permit))?.await?;
+        let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
         let stream = UnixStream::from_core(StreamCore::new(SharedFd::new(fd)));
         Ok((stream, addr.as_unix()?))
     }

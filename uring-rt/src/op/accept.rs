@@ -32,6 +32,10 @@ impl Accept {
 unsafe impl OpCode for Accept {
     type Output = io::Result<(OwnedFd, RawAddr)>;
 
+    fn fail(self, err: io::Error) -> io::Result<(OwnedFd, RawAddr)> {
+        Err(err)
+    }
+
     fn create_entry(&mut self) -> squeue::Entry {
         let addr = (&mut self.addr.storage as *mut libc::sockaddr_storage).cast();
         let len = &mut self.addr.len as *mut libc::socklen_t;

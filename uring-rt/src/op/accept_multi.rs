@@ -1,5 +1,7 @@
 //! `IORING_OP_ACCEPT` with `IORING_ACCEPT_MULTISHOT`: one SQE, a completion per connection.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::socket::own_fd;
@@ -34,6 +36,8 @@ pub(crate) fn accepted(c: Completion) -> std::io::Result<std::os::fd::OwnedFd> {
 // SAFETY: the SQE carries no pointer.
 unsafe impl OpCode for AcceptMulti {
     type Output = ();
+
+    fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::AcceptMulti::new(types::Fd(self.permit.fd().raw()))

@@ -23,6 +23,7 @@ use std::task::{Context, Poll, Waker};
 use io_uring::types::BufRingEntry;
 
 use crate::driver;
+use crate::runtime::context;
 
 /// A registered ring of provided buffers (kernel 5.19+), for receives that pick their
 /// buffer when data arrives ([`recv_stream`](crate::net::TcpStream::recv_stream)), so idle
@@ -105,7 +106,7 @@ impl BufRing {
                 "BufRing: buf_size must be in 1..=u32::MAX",
             ));
         }
-        let driver = driver::current()?;
+        let driver = context::driver()?;
         let invalid = || io::Error::new(io::ErrorKind::InvalidInput, "BufRing: too large");
         let ring_bytes = (entries as usize * std::mem::size_of::<BufRingEntry>()).max(4096);
         let ring_layout = Layout::from_size_align(ring_bytes, 4096).map_err(|_| invalid())?;
@@ -277,7 +278,7 @@ impl RingInner {
 
 impl Drop for RingInner {
     fn drop(&mut self) {
-        let free = match driver::current() {
+        let free = match context::driver() {
             _ if self.driver_id == 0 => true,
             Ok(d) if d.id() == self.driver_id => d
                 .with_submitter(|s| s.unregister_buf_ring(self.bgid))

@@ -6,7 +6,8 @@ use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, Op, OpCode};
-use crate::driver::{self, Completion, Orphan};
+use crate::driver::{Completion, Orphan};
+use crate::runtime::context;
 
 /// Closes `fd`. Kernels without `IORING_OP_CLOSE` (older than 5.6) get `close(2)` inline.
 #[derive(Debug)]
@@ -19,10 +20,9 @@ pub(crate) struct Close {
 impl Close {
     /// The close of `fd`, which the op now owns.
     ///
-    /// # Errors
-    /// When no runtime is entered on this thread (the fd is then closed by `close(2)`).
-    /// Callers check `IORING_OP_CLOSE` (5.6+) in the probe first.
-    pub(crate) fn op(fd: OwnedFd) -> io::Result<Op<Close>> {
+    /// Without a runtime on the polling thread the op fails and the fd is closed by
+    /// `close(2)` when the op drops. Callers check `IORING_OP_CLOSE` (5.6+) in the probe first.
+    pub(crate) fn op(fd: OwnedFd) -> Op<Close> {
         Op::new(Close { fd: Some(fd) })
     }
 }
@@ -30,6 +30,10 @@ impl Close {
 // SAFETY: the SQE carries no pointer.
 unsafe impl OpCode for Close {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let fd = self.fd.take().map_or(-1, IntoRawFd::into_raw_fd);
@@ -48,7 +52,7 @@ pub(crate) fn close_in_background(fd: RawFd) {
     impl Orphan for Ignore {
         fn orphan_completion(&mut self, _completion: Completion) {}
     }
-    match driver::current() {
+    match context::driver() {
         Ok(driver) if driver.is_supported(opcode::Close::CODE) => {
             let entry = opcode::Close::new(types::Fd(fd)).build();
             // SAFETY: the SQE carries no pointer.

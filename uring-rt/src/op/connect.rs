@@ -28,6 +28,10 @@ impl Connect {
 unsafe impl OpCode for Connect {
     type Output = io::Result<()>;
 
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
+
     fn create_entry(&mut self) -> squeue::Entry {
         let ptr = (&self.addr.storage as *const libc::sockaddr_storage).cast();
         opcode::Connect::new(types::Fd(self.fd.raw()), ptr, self.addr.len).build()

@@ -24,18 +24,22 @@ impl Fallocate {
     /// `Unsupported` before Linux 5.6; no runtime on this thread.
     pub(crate) fn op(fd: &FileFd, offset: u64, len: u64, mode: i32) -> io::Result<Op<Fallocate>> {
         support::require(opcode::Fallocate::CODE, "IORING_OP_FALLOCATE", "5.6")?;
-        Op::new(Fallocate {
+        Ok(Op::new(Fallocate {
             fd: fd.clone(),
             offset,
             len,
             mode,
-        })
+        }))
     }
 }
 
 // SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Fallocate {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::Fallocate::new(fd, self.len)

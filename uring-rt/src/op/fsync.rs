@@ -22,16 +22,20 @@ impl Fsync {
     /// `Unsupported` before Linux 5.1; no runtime on this thread.
     pub(crate) fn op(fd: &FileFd, datasync: bool) -> io::Result<Op<Fsync>> {
         support::require(opcode::Fsync::CODE, "IORING_OP_FSYNC", "5.1")?;
-        Op::new(Fsync {
+        Ok(Op::new(Fsync {
             fd: fd.clone(),
             datasync,
-        })
+        }))
     }
 }
 
 // SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Fsync {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::Fsync::new(fd)

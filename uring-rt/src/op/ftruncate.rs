@@ -22,16 +22,20 @@ impl Ftruncate {
     /// `Unsupported` before Linux 6.9; no runtime on this thread.
     pub(crate) fn op(fd: &FileFd, len: u64) -> io::Result<Op<Ftruncate>> {
         support::require(opcode::Ftruncate::CODE, "IORING_OP_FTRUNCATE", "6.9")?;
-        Op::new(Ftruncate {
+        Ok(Op::new(Ftruncate {
             fd: fd.clone(),
             len,
-        })
+        }))
     }
 }
 
 // SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for Ftruncate {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::Ftruncate::new(fd, self.len).build())

@@ -22,13 +22,17 @@ impl LinkAt {
     /// `Unsupported` before Linux 5.15; no runtime on this thread.
     pub(crate) fn op(original: CString, link: CString) -> io::Result<Op<LinkAt>> {
         support::require(opcode::LinkAt::CODE, "IORING_OP_LINKAT", "5.15")?;
-        Op::new(LinkAt { original, link })
+        Ok(Op::new(LinkAt { original, link }))
     }
 }
 
 // SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
 unsafe impl OpCode for LinkAt {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::LinkAt::new(

@@ -22,16 +22,20 @@ impl MkDirAt {
     /// `Unsupported` before Linux 5.15; no runtime on this thread.
     pub(crate) fn op(path: CString, mode: u32) -> io::Result<Op<MkDirAt>> {
         support::require(opcode::MkDirAt::CODE, "IORING_OP_MKDIRAT", "5.15")?;
-        Op::new(MkDirAt {
+        Ok(Op::new(MkDirAt {
             path,
             mode: mode as libc::mode_t,
-        })
+        }))
     }
 }
 
 // SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
 unsafe impl OpCode for MkDirAt {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::MkDirAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr())

@@ -95,7 +95,8 @@ use std::task::{Context, Poll};
 
 use io_uring::squeue;
 
-use crate::driver::{self, Completion, Orphan};
+use crate::driver::{self, AssertSend, Completion, Driver, Mail, Orphan};
+use crate::runtime::context;
 
 /// An io_uring operation: its data, how to build its SQE and how to read its completion.
 ///
@@ -115,6 +116,10 @@ pub(crate) unsafe trait OpCode: 'static {
     /// Turns the completion into the output, giving the owned data back.
     fn complete(self, completion: Completion) -> Self::Output;
 
+    /// The output of an op that never reached the kernel (no runtime on the polling thread,
+    /// a faulted ring): `err`, with the owned data (a buffer) handed back.
+    fn fail(self, err: io::Error) -> Self::Output;
+
     /// Sees a completion that arrived after the future was dropped: release what the kernel
     /// created (close a new fd). Must not use the driver.
     fn orphan_completion(&mut self, completion: Completion) {
@@ -131,6 +136,7 @@ impl<T: OpCode> Orphan for Orphaned<T> {
     }
 }
 
+#[derive(Clone, Copy)]
 enum State {
     Unsubmitted,
     /// In the ring `ring` (a driver id), slot `key`.
@@ -163,17 +169,14 @@ impl<T: OpCode> fmt::Debug for Op<T> {
 }
 
 impl<T: OpCode> Op<T> {
-    /// An op for this thread's runtime, submitted on first poll.
-    ///
-    /// # Errors
-    /// When no runtime is entered on this thread.
-    pub(crate) fn new(data: T) -> io::Result<Op<T>> {
-        driver::check_current()?;
-        Ok(Op {
+    /// An op submitted on first poll to the runtime of the polling thread. Without one, the
+    /// first poll yields the op's error output (`ErrorKind::Other`, saying where to call from).
+    pub(crate) fn new(data: T) -> Op<T> {
+        Op {
             state: State::Unsubmitted,
             data: Some(data),
             eager: false,
-        })
+        }
     }
 
     /// With `eager`, the first poll hands the SQE to the kernel at once, in an
@@ -196,29 +199,58 @@ impl<T: OpCode> Op<T> {
         let data = self.data.take().expect("op data present until completion");
         data.complete(c)
     }
-}
 
-/// The driver an op in ring `ring` must be polled on.
-fn driver_for(ring: Option<u64>) -> driver::Handle {
-    let driver = driver::current().unwrap_or_else(|e| panic!("uring-rt: {e}"));
-    if let Some(ring) = ring {
-        assert_eq!(
-            driver.id(),
-            ring,
-            "uring-rt: an in-flight operation was polled on another thread's runtime"
-        );
+    fn fail(&mut self, err: io::Error) -> T::Output {
+        self.state = State::Done;
+        let data = self.data.take().expect("op data present until completion");
+        data.fail(err)
     }
-    driver
 }
 
-/// Hands the data of a dropped in-flight op to its driver, or decides its fate without one.
+/// The driver an op submitted to ring `ring` must be polled on: polling it anywhere else is
+/// a misuse the op cannot recover from (its completion can only arrive on that ring).
+fn check_ring(driver: &Driver, ring: u64) {
+    if driver.id() != ring {
+        panic!("uring-rt: an in-flight operation was polled on another runtime than its own");
+    }
+}
+
+fn not_entered() -> ! {
+    panic!(
+        "uring-rt: an in-flight operation was polled outside of its runtime (after block_on \
+         returned, or on another thread)"
+    )
+}
+
+/// Hands the data of a dropped in-flight op back to its ring, wherever it is dropped.
+///
+/// On the ring's thread with the ring entered: straight into its slot. Elsewhere: through the
+/// ring's mailbox (drained on the ring's next tick). The ring is gone: if it shut down cleanly
+/// every completion arrived and the kernel holds no pointer into `data`, which is dropped;
+/// otherwise it may, and leaking is the only safe choice.
 fn release<T: OpCode>(ring: u64, key: usize, data: T) {
-    match driver::current() {
-        Ok(driver) if driver.id() == ring => driver.drop_op(key, Orphaned(data)),
-        // The ring is gone. If it shut down cleanly every completion arrived and the kernel
-        // holds no pointer into `data`; otherwise it may, and leaking is the safe choice.
-        _ if driver::is_quiesced(ring) => drop(data),
-        _ => std::mem::forget(data),
+    if let Some(ctx) = context::current() {
+        if ctx.driver.id() == ring {
+            ctx.driver.drop_op(key, Orphaned(data));
+            return;
+        }
+    }
+    match driver::lookup(ring) {
+        Some(driver::Ring::Live(mailbox)) => {
+            // See `AssertSend`: on a thread other than the ring's, this op reached it by
+            // being `Send`, so `T: Send`; on the ring's thread, the mail stays there.
+            let data: Box<dyn Orphan + std::marker::Send> = Box::new(AssertSend(Orphaned(data)));
+            // Closed between lookup and post: the ring is gone; ask again.
+            if let Err(Mail::Op { data, .. }) = mailbox.post(Mail::Op { key, data }) {
+                if driver::is_quiesced(ring) {
+                    drop(data);
+                } else {
+                    std::mem::forget(data);
+                }
+            }
+        }
+        Some(driver::Ring::Leaked) => std::mem::forget(data),
+        None => drop(data),
     }
 }
 
@@ -227,9 +259,14 @@ impl<T: OpCode> Future for Op<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T::Output> {
         let this = self.get_mut();
-        let (driver, key) = match this.state {
-            State::Unsubmitted => {
-                let driver = driver_for(None);
+        // The one context lookup of this poll.
+        let ctx = context::current();
+        let key = match (this.state, ctx.as_deref()) {
+            (State::Unsubmitted, None) => {
+                return Poll::Ready(this.fail(context::no_runtime()));
+            }
+            (State::Unsubmitted, Some(ctx)) => {
+                let driver = &ctx.driver;
                 let data = this
                     .data
                     .as_mut()
@@ -239,18 +276,23 @@ impl<T: OpCode> Future for Op<T> {
                 // `data` stays in this future until the completion is taken, or moves into
                 // the slot through `release` (our Drop) until the final completion.
                 let key = unsafe { driver.submit(entry) };
-                if this.eager {
-                    driver.submit_now();
-                }
                 this.state = State::Submitted {
                     ring: driver.id(),
                     key,
                 };
-                (driver, key)
+                if this.eager {
+                    driver.submit_now();
+                }
+                key
             }
-            State::Submitted { ring, key } => (driver_for(Some(ring)), key),
-            State::Done => panic!("uring-rt: operation polled after it completed"),
+            (State::Submitted { ring, key }, Some(ctx)) => {
+                check_ring(&ctx.driver, ring);
+                key
+            }
+            (State::Submitted { .. }, None) => not_entered(),
+            (State::Done, _) => panic!("uring-rt: operation polled after it completed"),
         };
+        let driver = &ctx.as_deref().expect("checked above").driver;
         match driver.poll_op(key, cx) {
             Poll::Ready(c) => Poll::Ready(this.finish(c)),
             Poll::Pending => Poll::Pending,
@@ -284,16 +326,12 @@ impl<T: OpCode> fmt::Debug for MultiOp<T> {
 }
 
 impl<T: OpCode> MultiOp<T> {
-    /// A multishot op for this thread's runtime, submitted on first poll.
-    ///
-    /// # Errors
-    /// When no runtime is entered on this thread.
-    pub(crate) fn new(data: T) -> io::Result<MultiOp<T>> {
-        driver::check_current()?;
-        Ok(MultiOp {
+    /// A multishot op, submitted on first poll to the runtime of the polling thread.
+    pub(crate) fn new(data: T) -> MultiOp<T> {
+        MultiOp {
             armed: None,
             data: Some(data),
-        })
+        }
     }
 
     /// The op's data (to read state between completions).
@@ -304,11 +342,28 @@ impl<T: OpCode> MultiOp<T> {
     /// The next completion. `Ready(None)` once the kernel ended the operation (its final
     /// completion, without `F_MORE`, was returned before); polling again re-arms it with a
     /// fresh SQE.
-    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Completion>> {
-        let (driver, key) = match self.armed {
-            Some((ring, key)) => (driver_for(Some(ring)), key),
+    ///
+    /// # Errors
+    ///
+    /// `Ready(Some(Err(_)))` when the op could not be armed: no runtime on this thread, or the
+    /// ring is faulted. The op stays unarmed; polling again tries again.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<io::Result<Completion>>> {
+        let Some(ctx) = context::current() else {
+            if self.armed.is_some() {
+                not_entered();
+            }
+            return Poll::Ready(Some(Err(context::no_runtime())));
+        };
+        let driver = &ctx.driver;
+        let key = match self.armed {
+            Some((ring, key)) => {
+                check_ring(driver, ring);
+                key
+            }
             None => {
-                let driver = driver_for(None);
                 let data = self
                     .data
                     .as_mut()
@@ -318,7 +373,7 @@ impl<T: OpCode> MultiOp<T> {
                 // into the slot if we go first.
                 let key = unsafe { driver.submit_multi(entry) };
                 self.armed = Some((driver.id(), key));
-                (driver, key)
+                key
             }
         };
         match driver.poll_multi(key, cx) {
@@ -326,7 +381,8 @@ impl<T: OpCode> MultiOp<T> {
                 self.armed = None;
                 Poll::Ready(None)
             }
-            other => other,
+            Poll::Ready(Some(c)) => Poll::Ready(Some(Ok(c))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -15,6 +15,10 @@ pub(crate) struct Nop;
 unsafe impl OpCode for Nop {
     type Output = io::Result<()>;
 
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
+
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::Nop::new().build()
     }

@@ -26,17 +26,21 @@ impl OpenAt {
     /// `Unsupported` before Linux 5.6; no runtime on this thread.
     pub(crate) fn op(path: CString, flags: i32, mode: u32) -> io::Result<Op<OpenAt>> {
         support::require(opcode::OpenAt::CODE, "IORING_OP_OPENAT", "5.6")?;
-        Op::new(OpenAt {
+        Ok(Op::new(OpenAt {
             path,
             flags: flags | libc::O_CLOEXEC,
             mode: mode as libc::mode_t,
-        })
+        }))
     }
 }
 
 // SAFETY: the only pointer is the path's, into the `CString`'s heap bytes owned by `self`.
 unsafe impl OpCode for OpenAt {
     type Output = io::Result<OwnedFd>;
+
+    fn fail(self, err: io::Error) -> io::Result<OwnedFd> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::OpenAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr())

@@ -27,12 +27,11 @@ impl<B: IoBufMut> Read<B> {
         if let Err(e) = support::require(opcode::Read::CODE, "IORING_OP_READ", "5.6") {
             return Err((e, buf));
         }
-        Op::new(Read {
+        Ok(Op::new(Read {
             fd: fd.clone(),
             buf,
             pos,
-        })
-        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+        }))
     }
 }
 
@@ -40,6 +39,10 @@ impl<B: IoBufMut> Read<B> {
 // `bytes_total()` bytes while `self.buf` lives (`IoBuf`/`IoBufMut` contracts).
 unsafe impl<B: IoBufMut> OpCode for Read<B> {
     type Output = BufResult<usize, B>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, B> {
+        (Err(err), self.buf)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);

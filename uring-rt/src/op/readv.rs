@@ -36,13 +36,12 @@ impl<B: IoBufMut> Readv<B> {
             bufs.iter_mut()
                 .map(|b| (b.stable_mut_ptr(), b.bytes_total())),
         );
-        Op::new(Readv {
+        Ok(Op::new(Readv {
             fd: fd.clone(),
             bufs,
             iovecs,
             pos,
-        })
-        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+        }))
     }
 }
 
@@ -50,6 +49,10 @@ impl<B: IoBufMut> Readv<B> {
 // stable heap bytes (`IoBufMut`), all owned by `self`.
 unsafe impl<B: IoBufMut> OpCode for Readv<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, Vec<B>> {
+        (Err(err), self.bufs)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::Readv::new(

@@ -1,5 +1,7 @@
 //! `IORING_OP_RECV`: receives into one buffer.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, InputPermit, OpCode};
@@ -24,6 +26,10 @@ impl<B: IoBufMut> Recv<B> {
 // (on the heap or static) for as long as the op owns `buf`.
 unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     type Output = BufResult<usize, B>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, B> {
+        (Err(err), self.buf)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);

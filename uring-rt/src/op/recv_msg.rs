@@ -1,5 +1,7 @@
 //! `IORING_OP_RECVMSG`: receives into several buffers, with the sender's address.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, InputPermit, MsgHdr, OpCode, RawAddr};
@@ -36,6 +38,10 @@ impl<B: IoBufMut> RecvMsg<B> {
 // stable while the op owns them.
 unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     type Output = BufResult<(usize, RawAddr), Vec<B>>;
+
+    fn fail(self, err: io::Error) -> BufResult<(usize, RawAddr), Vec<B>> {
+        (Err(err), self.bufs)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::RecvMsg::new(types::Fd(self.permit.fd().raw()), &mut self.msg.hdr).build()

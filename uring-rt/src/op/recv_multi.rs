@@ -1,5 +1,7 @@
 //! `IORING_OP_RECV` with `IORING_RECV_MULTISHOT` and a provided-buffer ring.
 
+use std::io;
+
 use io_uring::{cqueue, opcode, squeue, types};
 
 use super::{cqe_result, BufRing, InputPermit, OpCode};
@@ -33,6 +35,8 @@ impl RecvMulti {
 // keeps alive (an `Rc`) and which stay allocated until unregistered.
 unsafe impl OpCode for RecvMulti {
     type Output = ();
+
+    fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::RecvMulti::new(types::Fd(self.permit.fd().raw()), self.ring.bgid()).build()

@@ -7,7 +7,8 @@ use std::io;
 use std::rc::Rc;
 
 use crate::buf::{AlignedBuf, FixedBufs, IoBuf};
-use crate::driver;
+use crate::driver::Driver;
+use crate::runtime::context;
 
 /// Registers `bufs` with the current ring and returns the pool storage that owns them; the
 /// buffers are unregistered before their memory is freed (see `FixedBufs`).
@@ -30,7 +31,9 @@ pub(crate) fn register_pool(bufs: Vec<AlignedBuf>) -> io::Result<Rc<FixedBufs>> 
     Ok(FixedBufs::new(bufs, ring, Box::new(registration)))
 }
 
-/// Unregisters the buffers when dropped on the ring's thread while the ring lives.
+/// Unregisters the buffers when dropped: at once on the ring's thread with the ring entered,
+/// else through the ring's mailbox at its next tick (a ring that is gone took the
+/// registration with it).
 #[derive(Debug)]
 struct BufRegistration {
     ring: u64,
@@ -56,7 +59,7 @@ impl BufRegistration {
 /// (the ring already has registered buffers), or another registration failure, each with a
 /// message saying what to do.
 unsafe fn register_buffers(iovecs: &[libc::iovec]) -> io::Result<BufRegistration> {
-    let driver = driver::current()?;
+    let driver = context::driver()?;
     let total: usize = iovecs.iter().map(|v| v.iov_len).sum();
     // SAFETY: the caller keeps the memory allocated until the guard unregisters it.
     let result = driver.with_submitter(|s| unsafe { s.register_buffers(iovecs) });
@@ -90,12 +93,19 @@ unsafe fn register_buffers(iovecs: &[libc::iovec]) -> io::Result<BufRegistration
 
 impl Drop for BufRegistration {
     fn drop(&mut self) {
-        if let Ok(driver) = driver::current() {
-            if driver.id() == self.ring {
+        // The memory may be freed before a deferred unregister runs: no op can use the table
+        // meanwhile (every fixed op holds the pool's storage, which owns this guard, and the
+        // ring accepts no other buffer set until this one is unregistered), and the kernel
+        // keeps its own reference on the pinned pages.
+        let driver = context::driver().ok();
+        Driver::run_on(
+            driver.as_deref(),
+            self.ring,
+            Box::new(|d| {
                 // A failure leaves the buffers registered until the ring closes; the memory
                 // owner leaks nothing by that (the kernel unpins at ring teardown).
-                let _ = driver.with_submitter(|s| s.unregister_buffers());
-            }
-        }
+                let _ = d.with_submitter(|s| s.unregister_buffers());
+            }),
+        );
     }
 }

@@ -22,13 +22,17 @@ impl RenameAt {
     /// `Unsupported` before Linux 5.11; no runtime on this thread.
     pub(crate) fn op(from: CString, to: CString) -> io::Result<Op<RenameAt>> {
         support::require(opcode::RenameAt::CODE, "IORING_OP_RENAMEAT", "5.11")?;
-        Op::new(RenameAt { from, to })
+        Ok(Op::new(RenameAt { from, to }))
     }
 }
 
 // SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
 unsafe impl OpCode for RenameAt {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::RenameAt::new(

@@ -1,5 +1,7 @@
 //! `IORING_OP_SEND`: sends from one buffer.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, OpCode, SharedFd};
@@ -24,6 +26,10 @@ impl<B: IoBuf> Send<B> {
 // long as the op owns `buf`.
 unsafe impl<B: IoBuf> OpCode for Send<B> {
     type Output = BufResult<usize, B>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, B> {
+        (Err(err), self.buf)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);

@@ -1,5 +1,7 @@
 //! `IORING_OP_SENDMSG`: sends from several buffers, optionally to an address.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, MsgHdr, OpCode, RawAddr, SharedFd};
@@ -37,6 +39,10 @@ impl<B: IoBuf> SendMsg<B> {
 // while the op owns them.
 unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, Vec<B>> {
+        (Err(err), self.bufs)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::SendMsg::new(types::Fd(self.fd.raw()), &self.msg.hdr)

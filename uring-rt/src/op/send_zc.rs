@@ -1,5 +1,7 @@
 //! `IORING_OP_SEND_ZC`: zero-copy send; the buffer is the kernel's until its notification.
 
+use std::io;
+
 use io_uring::{opcode, squeue, types};
 
 use super::{OpCode, SharedFd};
@@ -31,7 +33,7 @@ impl<B: IoBuf> SendZc<B> {
 
 /// Whether this thread's ring has `IORING_OP_SEND_ZC` (false outside a runtime).
 pub(crate) fn send_zc_supported() -> bool {
-    crate::driver::current()
+    crate::runtime::context::driver()
         .map(|d| d.is_supported(opcode::SendZc::CODE))
         .unwrap_or(false)
 }
@@ -40,6 +42,8 @@ pub(crate) fn send_zc_supported() -> bool {
 // until the final completion (the notification), as `MultiOp` keeps the op.
 unsafe impl<B: IoBuf> OpCode for SendZc<B> {
     type Output = ();
+
+    fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
         let buf = self

@@ -39,7 +39,7 @@ pub(crate) unsafe fn own_fd(fd: u32) -> OwnedFd {
 
 /// Whether this thread's ring has `IORING_OP_SOCKET` (false outside a runtime).
 pub(crate) fn socket_supported() -> bool {
-    crate::driver::current()
+    crate::runtime::context::driver()
         .map(|d| d.is_supported(opcode::Socket::CODE))
         .unwrap_or(false)
 }
@@ -47,6 +47,10 @@ pub(crate) fn socket_supported() -> bool {
 // SAFETY: the SQE carries no pointer.
 unsafe impl OpCode for Socket {
     type Output = io::Result<OwnedFd>;
+
+    fn fail(self, err: io::Error) -> io::Result<OwnedFd> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::Socket::new(self.domain, self.ty, self.protocol).build()

@@ -52,7 +52,7 @@ impl Statx {
         support::require(opcode::Statx::CODE, "IORING_OP_STATX", "5.6")?;
         // SAFETY: `statx` is a plain C struct of integers, for which all-zero bytes are valid.
         let buf = Box::new(unsafe { std::mem::zeroed::<libc::statx>() });
-        Op::new(Statx { target, buf })
+        Ok(Op::new(Statx { target, buf }))
     }
 }
 
@@ -60,6 +60,10 @@ impl Statx {
 // `statx`, both owned by `self` (or static).
 unsafe impl OpCode for Statx {
     type Output = io::Result<Box<libc::statx>>;
+
+    fn fail(self, err: io::Error) -> io::Result<Box<libc::statx>> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let (dirfd, path, flags) = match &self.target {

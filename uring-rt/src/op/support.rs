@@ -2,7 +2,7 @@
 
 use std::io;
 
-use crate::driver;
+use crate::runtime::context;
 
 /// `Ok` when the current ring's probe lists `code`.
 ///
@@ -10,7 +10,7 @@ use crate::driver;
 /// `ErrorKind::Unsupported` naming the opcode and the kernel it needs; `ErrorKind::Other`
 /// when no runtime is entered on this thread.
 pub(crate) fn require(code: u8, name: &str, kernel: &str) -> io::Result<()> {
-    if driver::current()?.is_supported(code) {
+    if context::driver()?.is_supported(code) {
         Ok(())
     } else {
         Err(io::Error::new(
@@ -22,7 +22,7 @@ pub(crate) fn require(code: u8, name: &str, kernel: &str) -> io::Result<()> {
 
 /// Whether the current ring supports `code` (false outside a runtime).
 pub(crate) fn has(code: u8) -> bool {
-    driver::current().is_ok_and(|d| d.is_supported(code))
+    context::driver().is_ok_and(|d| d.is_supported(code))
 }
 
 /// `Ok` when a runtime is entered on this thread.
@@ -30,5 +30,9 @@ pub(crate) fn has(code: u8) -> bool {
 /// # Errors
 /// `ErrorKind::Other` with a message saying where to call from.
 pub(crate) fn in_runtime() -> io::Result<()> {
-    driver::check_current()
+    if context::is_entered() {
+        Ok(())
+    } else {
+        Err(context::no_runtime())
+    }
 }

@@ -22,13 +22,17 @@ impl SymlinkAt {
     /// `Unsupported` before Linux 5.15; no runtime on this thread.
     pub(crate) fn op(target: CString, link: CString) -> io::Result<Op<SymlinkAt>> {
         support::require(opcode::SymlinkAt::CODE, "IORING_OP_SYMLINKAT", "5.15")?;
-        Op::new(SymlinkAt { target, link })
+        Ok(Op::new(SymlinkAt { target, link }))
     }
 }
 
 // SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
 unsafe impl OpCode for SymlinkAt {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::SymlinkAt::new(

@@ -33,18 +33,22 @@ impl SyncFileRange {
             "IORING_OP_SYNC_FILE_RANGE",
             "5.2",
         )?;
-        Op::new(SyncFileRange {
+        Ok(Op::new(SyncFileRange {
             fd: fd.clone(),
             offset,
             len,
             flags,
-        })
+        }))
     }
 }
 
 // SAFETY: the SQE carries no pointer (the fd, or its fixed slot, is kept by `self.fd`).
 unsafe impl OpCode for SyncFileRange {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::SyncFileRange::new(fd, self.len)

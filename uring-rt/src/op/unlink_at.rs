@@ -22,13 +22,17 @@ impl UnlinkAt {
     /// `Unsupported` before Linux 5.11; no runtime on this thread.
     pub(crate) fn op(path: CString, dir: bool) -> io::Result<Op<UnlinkAt>> {
         support::require(opcode::UnlinkAt::CODE, "IORING_OP_UNLINKAT", "5.11")?;
-        Op::new(UnlinkAt { path, dir })
+        Ok(Op::new(UnlinkAt { path, dir }))
     }
 }
 
 // SAFETY: the SQE's pointers point into `CString` heap bytes owned by `self`.
 unsafe impl OpCode for UnlinkAt {
     type Output = io::Result<()>;
+
+    fn fail(self, err: io::Error) -> io::Result<()> {
+        Err(err)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         opcode::UnlinkAt::new(types::Fd(libc::AT_FDCWD), self.path.as_ptr())

@@ -27,12 +27,11 @@ impl<B: IoBuf> Write<B> {
         if let Err(e) = support::require(opcode::Write::CODE, "IORING_OP_WRITE", "5.6") {
             return Err((e, buf));
         }
-        Op::new(Write {
+        Ok(Op::new(Write {
             fd: fd.clone(),
             buf,
             pos,
-        })
-        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+        }))
     }
 }
 
@@ -40,6 +39,10 @@ impl<B: IoBuf> Write<B> {
 // `bytes_total()` bytes while `self.buf` lives (`IoBuf`/`IoBufMut` contracts).
 unsafe impl<B: IoBuf> OpCode for Write<B> {
     type Output = BufResult<usize, B>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, B> {
+        (Err(err), self.buf)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);

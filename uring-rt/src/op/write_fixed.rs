@@ -6,7 +6,8 @@ use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, FileFd, Op, OpCode};
 use crate::buf::{BufResult, FixedBuf, IoBuf};
-use crate::driver::{self, Completion};
+use crate::driver::Completion;
+use crate::runtime::context;
 
 /// Writes at `pos` of `fd` using a buffer registered with this ring.
 #[derive(Debug)]
@@ -29,7 +30,7 @@ impl WriteFixed {
         pos: u64,
     ) -> Result<Op<WriteFixed>, (io::Error, FixedBuf)> {
         let check = support::require(opcode::WriteFixed::CODE, "IORING_OP_WRITE_FIXED", "5.1")
-            .and_then(|()| driver::current())
+            .and_then(|()| context::driver())
             .and_then(|d| {
                 if d.id() == buf.ring() {
                     Ok(())
@@ -43,12 +44,11 @@ impl WriteFixed {
         if let Err(e) = check {
             return Err((e, buf));
         }
-        Op::new(WriteFixed {
+        Ok(Op::new(WriteFixed {
             fd: fd.clone(),
             buf,
             pos,
-        })
-        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+        }))
     }
 }
 
@@ -56,6 +56,10 @@ impl WriteFixed {
 // alive (and stable) while `self` lives.
 unsafe impl OpCode for WriteFixed {
     type Output = BufResult<usize, FixedBuf>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, FixedBuf> {
+        (Err(err), self.buf)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         let index = self.buf.buf_index();

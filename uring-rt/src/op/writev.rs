@@ -36,13 +36,12 @@ impl<B: IoBuf> Writev<B> {
             bufs.iter()
                 .map(|b| (b.stable_ptr().cast_mut(), b.bytes_init())),
         );
-        Op::new(Writev {
+        Ok(Op::new(Writev {
             fd: fd.clone(),
             bufs,
             iovecs,
             pos,
-        })
-        .map_err(|_| unreachable!("support::require checked that a runtime is entered"))
+        }))
     }
 }
 
@@ -50,6 +49,10 @@ impl<B: IoBuf> Writev<B> {
 // stable heap bytes (`IoBuf`), all owned by `self`. The kernel only reads them.
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    fn fail(self, err: io::Error) -> BufResult<usize, Vec<B>> {
+        (Err(err), self.bufs)
+    }
 
     fn create_entry(&mut self) -> squeue::Entry {
         super::fd_target!(self.fd, |fd| opcode::Writev::new(

@@ -1,49 +1,103 @@
-//! What the runtime entered on this thread offers to the user-facing modules: its timers and
-//! its handle. (The driver and the scheduler keep their own thread-local pointers.)
+//! The one per-thread context: what the runtime entered on this thread offers to the rest of
+//! the crate (its driver, its timers, its handle, its id).
+//!
+//! This is the crate's only runtime thread-local (the task scheduler keeps a raw pointer of its
+//! own, because `task` knows nothing of the runtime). It holds one `Rc<Context>`; a lookup is
+//! one thread-local access, a `RefCell` borrow flag check and one reference-count increment,
+//! and ops do it once per poll. The driver itself never reads it: `op`, `time`, `fs` and `net`
+//! find the driver here and pass it down.
 
 use std::cell::RefCell;
+use std::io;
+use std::ops::Deref;
 use std::rc::Rc;
 
 use super::handle::Handle;
 use super::timers::Timers;
+use crate::driver::Driver;
 
-#[derive(Debug, Clone)]
+/// What one runtime shares with the code it runs.
+#[derive(Debug)]
 pub(crate) struct Context {
     /// Distinguishes runtimes: a timer registered in one is never looked up in another.
     pub(crate) id: u64,
-    pub(crate) timers: Rc<RefCell<Timers>>,
+    pub(crate) driver: Driver,
+    pub(crate) timers: RefCell<Timers>,
     pub(crate) handle: Handle,
 }
 
 thread_local! {
-    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Rc<Context>>> = const { RefCell::new(None) };
+}
+
+/// The context entered on this thread, if any.
+pub(crate) fn current() -> Option<Rc<Context>> {
+    CURRENT
+        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with the current context, if a runtime is entered on this thread.
 pub(crate) fn with<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
-    let ctx = CONTEXT.try_with(|c| c.borrow().clone()).ok().flatten();
-    f(ctx.as_ref())
+    let ctx = current();
+    f(ctx.as_deref())
 }
 
 /// Whether a runtime is entered on this thread.
 pub(crate) fn is_entered() -> bool {
-    CONTEXT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+    CURRENT
+        .try_with(|c| c.try_borrow().map(|c| c.is_some()).unwrap_or(true))
+        .unwrap_or(false)
 }
 
-/// Sets the context until the guard drops.
-pub(crate) fn set(ctx: Context) -> ContextGuard {
-    let prev = CONTEXT.with(|c| c.replace(Some(ctx)));
+/// The error of an operation started where no runtime is entered.
+pub(crate) fn no_runtime() -> io::Error {
+    io::Error::other(
+        "no uring-rt runtime on this thread: call this inside Runtime::block_on, \
+         uring_rt::start or a task spawned on a runtime",
+    )
+}
+
+/// The driver of the runtime entered on this thread.
+///
+/// # Errors
+///
+/// `ErrorKind::Other` with a message saying where to call from, when no runtime is entered.
+pub(crate) fn driver() -> io::Result<DriverRef> {
+    current().map(DriverRef).ok_or_else(no_runtime)
+}
+
+/// The entered runtime's driver, kept alive while this lives.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverRef(Rc<Context>);
+
+impl Deref for DriverRef {
+    type Target = Driver;
+
+    fn deref(&self) -> &Driver {
+        &self.0.driver
+    }
+}
+
+/// Makes `ctx` current until the guard drops.
+pub(crate) fn set(ctx: Rc<Context>) -> ContextGuard {
+    let prev = CURRENT.with(|c| c.replace(Some(ctx)));
     ContextGuard { prev }
 }
 
+/// Restores the previous context on drop.
 #[derive(Debug)]
 pub(crate) struct ContextGuard {
-    prev: Option<Context>,
+    prev: Option<Rc<Context>>,
 }
 
 impl Drop for ContextGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
-        let _ = CONTEXT.try_with(|c| *c.borrow_mut() = prev);
+        let old = CURRENT.try_with(|c| c.replace(prev));
+        // Dropped outside the borrow: the last reference drops the driver, which may run
+        // destructors that look the context up.
+        drop(old);
     }
 }

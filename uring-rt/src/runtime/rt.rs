@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::context::{self, Context};
 use super::handle::Handle;
 use super::timers::Timers;
-use crate::driver::{self, Config, Driver, TaskrunMode, Unparker};
+use crate::driver::{Config, Driver, TaskrunMode, Unparker};
 use crate::task::{Local, Unpark};
 
 /// Tasks polled per tick before the ring is checked again (fairness between tasks and I/O).
@@ -38,21 +38,19 @@ const BUDGET: usize = 64;
 /// assert_eq!(out, 42);
 /// ```
 pub struct Runtime {
-    id: u64,
     /// Boxed so its address (kept in a thread-local while entered) is stable.
     local: Box<Local>,
-    driver: driver::Handle,
-    timers: Rc<RefCell<Timers>>,
-    handle: Handle,
+    /// Driver, timers, handle: what `enter` makes current (and drops the driver last).
+    context: Rc<Context>,
     _not_send: PhantomData<*const ()>,
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
-            .field("mode", &self.driver.mode())
+            .field("mode", &self.driver().mode())
             .field("tasks", &self.local.live_tasks())
-            .field("in_flight", &self.driver.in_flight())
+            .field("in_flight", &self.driver().in_flight())
             .finish()
     }
 }
@@ -86,7 +84,6 @@ impl Wake for MainWaker {
 /// Everything `Runtime::enter` sets, restored on drop (in reverse order).
 struct Entered {
     _context: context::ContextGuard,
-    _driver: driver::DriverGuard,
     _local: crate::task::EnterGuard,
 }
 
@@ -124,19 +121,26 @@ impl Runtime {
 
     pub(crate) fn from_config(config: &Config) -> io::Result<Runtime> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        let driver = Rc::new(Driver::new(config)?);
+        let driver = Driver::new(config)?;
         let local = Box::new(Local::new(Box::new(RingUnpark(driver.unparker().clone()))));
         let handle = Handle {
             shared: local.shared().clone(),
         };
-        Ok(Runtime {
+        let context = Rc::new(Context {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            local,
             driver,
-            timers: Rc::new(RefCell::new(Timers::new())),
+            timers: RefCell::new(Timers::new()),
             handle,
+        });
+        Ok(Runtime {
+            local,
+            context,
             _not_send: PhantomData,
         })
+    }
+
+    fn driver(&self) -> &Driver {
+        &self.context.driver
     }
 
     /// A `Send` handle to spawn onto this runtime from other threads.
@@ -150,7 +154,7 @@ impl Runtime {
     /// assert_eq!(rt.block_on(task).unwrap(), 5);
     /// ```
     pub fn handle(&self) -> Handle {
-        self.handle.clone()
+        self.context.handle.clone()
     }
 
     /// Which completion mode the kernel granted (see [`Builder::defer_taskrun`]).
@@ -162,7 +166,7 @@ impl Runtime {
     /// println!("{:?}", rt.taskrun_mode());
     /// ```
     pub fn taskrun_mode(&self) -> TaskrunMode {
-        self.driver.mode()
+        self.driver().mode()
     }
 
     /// Number of operations the kernel has not completed yet, plus completed ones not yet
@@ -176,7 +180,7 @@ impl Runtime {
     /// assert_eq!(rt.in_flight_ops(), 0);
     /// ```
     pub fn in_flight_ops(&self) -> usize {
-        self.driver.in_flight()
+        self.driver().in_flight()
     }
 
     /// Number of spawned tasks that have not finished.
@@ -194,15 +198,9 @@ impl Runtime {
 
     fn enter(&self) -> Entered {
         let local = self.local.enter();
-        let driver = driver::enter(self.driver.clone());
-        let context = context::set(Context {
-            id: self.id,
-            timers: self.timers.clone(),
-            handle: self.handle.clone(),
-        });
+        let context = context::set(self.context.clone());
         Entered {
             _context: context,
-            _driver: driver,
             _local: local,
         }
     }
@@ -228,7 +226,8 @@ impl Runtime {
              at a time; spawn the future instead"
         );
         let _entered = self.enter();
-        let unparker = self.driver.unparker().clone();
+        let driver = self.driver();
+        let unparker = driver.unparker().clone();
         let main = Arc::new(MainWaker {
             woken: AtomicBool::new(true),
             unparker: unparker.clone(),
@@ -248,7 +247,7 @@ impl Runtime {
 
             // Timers: fire what is due, learn the next deadline.
             let next = {
-                let mut timers = self.timers.borrow_mut();
+                let mut timers = self.context.timers.borrow_mut();
                 if timers.len() == 0 {
                     None
                 } else {
@@ -262,7 +261,7 @@ impl Runtime {
             }
 
             if fired || self.local.has_ready() || main.woken.load(Ordering::SeqCst) {
-                self.driver.submit_and_reap();
+                driver.submit_and_reap();
                 continue;
             }
             // Nothing to run: announce the park, then re-check what other threads may have
@@ -270,11 +269,11 @@ impl Runtime {
             unparker.set_parked(true);
             if self.local.has_ready() || main.woken.load(Ordering::SeqCst) {
                 unparker.set_parked(false);
-                self.driver.submit_and_reap();
+                driver.submit_and_reap();
                 continue;
             }
             let timeout = next.map(|d| d.saturating_duration_since(Instant::now()));
-            self.driver.park(timeout);
+            driver.park(timeout);
             unparker.set_parked(false);
         }
     }
@@ -284,19 +283,15 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         // Shut down inside this runtime's context even if another is entered on this thread
         // (a runtime dropped inside a task): futures dropped now must find their own ring.
-        let _context = context::set(Context {
-            id: self.id,
-            timers: self.timers.clone(),
-            handle: self.handle.clone(),
-        });
-        let _driver = driver::enter(self.driver.clone());
+        let _context = context::set(self.context.clone());
         let _local = self.local.enter();
         // Drops every task's future: their in-flight ops move into the slab and get cancels.
         self.local.shutdown();
         // Timers left belong to futures just dropped; their wakers point at dead tasks.
-        *self.timers.borrow_mut() = Timers::new();
+        let old = std::mem::replace(&mut *self.context.timers.borrow_mut(), Timers::new());
+        drop(old);
         // Push the cancels and collect what already completed; `Driver::drop` (when the last
         // handle goes, right after this) waits for the rest.
-        self.driver.submit_and_reap();
+        self.driver().submit_and_reap();
     }
 }
