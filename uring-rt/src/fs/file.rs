@@ -7,6 +7,7 @@ use std::path::Path;
 
 use io_uring::opcode;
 
+mod attrs;
 mod rw;
 
 use super::direct::{DioAlign, DEFAULT_ALIGN};

@@ -1,7 +1,8 @@
 //! Free functions on paths, mirroring `std::fs`, each one or a few ring operations.
 
+use std::fs::Permissions;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{cstr, File, Metadata};
 use crate::buf::IoBuf;
@@ -296,4 +297,63 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// ```
 pub async fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
     SymlinkAt::op(cstr(target.as_ref())?, cstr(link.as_ref())?)?.await
+}
+
+/// Changes the permission bits of the file at `path`, following symlinks (`chmod(2)` on the
+/// blocking pool: io_uring has no opcode for it), as `std::fs::set_permissions`.
+///
+/// # Errors
+///
+/// `NotFound`, `PermissionDenied` (not the owner), ...; `Other` outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::fs::Permissions;
+/// use std::os::unix::fs::PermissionsExt;
+///
+/// uring_rt::start(async {
+///     let f = tempfile::NamedTempFile::new().unwrap();
+///     uring_rt::fs::set_permissions(f.path(), Permissions::from_mode(0o600)).await.unwrap();
+///     let m = uring_rt::fs::metadata(f.path()).await.unwrap();
+///     assert_eq!(m.permissions().mode() & 0o7777, 0o600);
+/// });
+/// ```
+pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    blocking(move || std::fs::set_permissions(path, perm)).await
+}
+
+/// The target of the symbolic link at `path` (`readlink(2)` on the blocking pool: io_uring
+/// has no opcode for it), as `std::fs::read_link`.
+///
+/// # Errors
+///
+/// `NotFound`; `InvalidInput` (`EINVAL`) when `path` is not a symlink; `Other` outside a
+/// runtime.
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     let link = dir.path().join("link");
+///     std::os::unix::fs::symlink("some/target", &link).unwrap();
+///     let target = uring_rt::fs::read_link(&link).await.unwrap();
+///     assert_eq!(target, std::path::Path::new("some/target"));
+/// });
+/// ```
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_path_buf();
+    blocking(move || std::fs::read_link(path)).await
+}
+
+/// Runs `f` on the blocking pool and hands back its result.
+async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> io::Result<R> + Send + 'static,
+) -> io::Result<R> {
+    crate::op::in_runtime()?;
+    crate::spawn_blocking(f)
+        .await
+        .map_err(|e| io::Error::other(e.to_string()))?
 }

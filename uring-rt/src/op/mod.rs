@@ -9,6 +9,7 @@ mod nop;
 // fs ops (one file each) go below this line.
 mod close;
 mod fallocate;
+mod fd_blocking;
 mod file_fd;
 mod fsync;
 mod ftruncate;
