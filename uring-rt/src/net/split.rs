@@ -102,6 +102,10 @@ impl OwnedReadHalf {
 /// The write half of a [`TcpStream`](super::TcpStream) or
 /// [`UnixStream`](super::UnixStream), made by `into_split`. `Send`.
 ///
+/// Dropping it shuts down the write side, as tokio's `OwnedWriteHalf` does: the peer reads
+/// end of stream once the bytes already written arrived, while the read half keeps
+/// receiving. (The socket itself closes when both halves are gone.)
+///
 /// # Examples
 ///
 /// ```
@@ -113,6 +117,8 @@ impl OwnedReadHalf {
 ///     let (res, buf) = b.read(Vec::with_capacity(4)).await;
 ///     assert_eq!(res.unwrap(), 2);
 ///     assert_eq!(buf, b"hi");
+///     drop(wr); // end of stream for the peer
+///     assert_eq!(b.read(Vec::with_capacity(4)).await.0.unwrap(), 0);
 /// });
 /// ```
 #[derive(Debug)]
@@ -218,5 +224,14 @@ impl OwnedWriteHalf {
     /// ```
     pub fn shutdown(&self) -> io::Result<()> {
         self.core.shutdown(Shutdown::Write)
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        // End of stream for the peer. Writes borrow the half, so every awaited one is done;
+        // a write whose future was dropped carries no promise, as its future did not. An
+        // error (the connection is gone, already shut down) changes nothing.
+        let _ = self.core.shutdown(Shutdown::Write);
     }
 }
