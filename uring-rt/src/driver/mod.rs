@@ -4,6 +4,7 @@
 //! Knows nothing of files, sockets or tasks: an operation is an SQE, a slot and the data the
 //! kernel may touch (`Orphan`) until the final completion.
 
+mod bgids;
 mod lifecycle;
 mod mailbox;
 mod ops;

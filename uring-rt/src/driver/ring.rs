@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use io_uring::types::{SubmitArgs, Timespec};
 use io_uring::{opcode, squeue, types, IoUring, Probe};
 
+use super::bgids::Bgids;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::ops::{Dropped, Ops};
@@ -52,6 +53,8 @@ pub(crate) struct Driver {
     files: RefCell<Option<FileTable>>,
     mode: TaskrunMode,
     probe: Probe,
+    /// Buffer-group ids of the provided-buffer rings registered with this ring.
+    bgids: Bgids,
 }
 
 struct Inner {
@@ -105,6 +108,7 @@ impl Driver {
             unparker,
             mode,
             probe,
+            bgids: Bgids::default(),
         })
     }
 
@@ -127,6 +131,12 @@ impl Driver {
     pub(crate) fn with_submitter<R>(&self, f: impl FnOnce(&io_uring::Submitter<'_>) -> R) -> R {
         let inner = self.inner.borrow();
         f(&inner.ring.submitter())
+    }
+
+    /// The buffer-group ids of this ring's provided-buffer rings (one each, given back on
+    /// unregistration).
+    pub(crate) fn bgids(&self) -> &Bgids {
+        &self.bgids
     }
 
     pub(crate) fn unparker(&self) -> &Unparker {

@@ -70,7 +70,8 @@ impl RecvStream {
     /// # Errors
     ///
     /// The receive's error (`ConnectionReset`, ...). The stream can be polled again after
-    /// an error: it re-arms.
+    /// an error: it re-arms. `InvalidInput` when polled under another runtime than its
+    /// [`BufRing`]'s (nothing is armed then).
     ///
     /// # Examples
     ///
@@ -105,6 +106,11 @@ impl RecvStream {
             return Poll::Ready(None);
         }
         if self.op.is_none() {
+            // Under another runtime the ring's buffer-group id names nothing, or another
+            // ring: refuse before arming (re-arming on its ENOBUFS would spin).
+            if let Err(e) = self.ring.check_current() {
+                return Poll::Ready(Some(Err(e)));
+            }
             let permit = ready!(self.fd.poll_input(cx));
             self.op = Some(MultiOp::new(RecvMulti::new(permit, self.ring.clone())));
         }

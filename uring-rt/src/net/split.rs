@@ -79,7 +79,7 @@ impl OwnedReadHalf {
     ///
     /// # Errors
     ///
-    /// `Other` outside a runtime.
+    /// `Other` outside a runtime; `InvalidInput` when `ring` was made under another runtime.
     ///
     /// # Examples
     ///

@@ -119,6 +119,7 @@ impl StreamCore {
         if !in_runtime() {
             return Err(no_runtime());
         }
+        ring.check_current()?;
         Ok(RecvStream::new(self.fd.clone(), ring.clone()))
     }
 

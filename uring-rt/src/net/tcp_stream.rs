@@ -250,7 +250,7 @@ impl TcpStream {
     ///
     /// # Errors
     ///
-    /// `Other` outside a runtime.
+    /// `Other` outside a runtime; `InvalidInput` when `ring` was made under another runtime.
     ///
     /// # Examples
     ///

@@ -233,7 +233,7 @@ impl UnixStream {
     ///
     /// # Errors
     ///
-    /// `Other` outside a runtime.
+    /// `Other` outside a runtime; `InvalidInput` when `ring` was made under another runtime.
     ///
     /// # Examples
     ///

@@ -9,13 +9,20 @@
 //! - Buffer `bid` is owned by the kernel from the moment it is published (tail store) until a
 //!   completion names it; then by exactly one `RecvBuf` (or an orphan copying it) until that
 //!   publishes it again. So user code reads a buffer only while the kernel cannot write it.
+//! - The ring is registered with one driver (`driver_id`), under a buffer-group id that driver
+//!   allocated (`bgid`, unique among its live buffer rings, returned on unregistration). It is
+//!   used in SQEs of that driver only: under another runtime the same id may name another
+//!   ring, whose buffers the kernel would fill while we read ours.
+//! - No reference is ever made to ring entries: the kernel reads them concurrently, and the
+//!   tail it reads is the `resv` field of entry 0. Fields are written through raw pointers,
+//!   the tail with a release store.
 
 use std::alloc::{self, Layout};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
 use std::ops::Deref;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -132,20 +139,24 @@ impl BufRing {
             out: Cell::new(entries),
             waiters: RefCell::new(Vec::new()),
         };
-        let mut result = Err(io::Error::from_raw_os_error(libc::EEXIST));
-        for _ in 0..16 {
-            let bgid = next_bgid();
-            // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
-            // lives until it is unregistered (`RingInner::drop`).
-            result = driver.with_submitter(|s| unsafe {
-                s.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)
-            });
-            inner.bgid = bgid;
-            match &result {
-                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => continue,
-                _ => break,
+        let result = match driver.bgids().alloc() {
+            Some(bgid) => {
+                inner.bgid = bgid;
+                // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
+                // lives until it is unregistered (`RingInner::drop`).
+                let result = driver.with_submitter(|s| unsafe {
+                    s.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)
+                });
+                if result.is_err() {
+                    driver.bgids().free(bgid);
+                }
+                result
             }
-        }
+            None => Err(io::Error::new(
+                io::Error::from_raw_os_error(libc::EBUSY).kind(),
+                "BufRing: all 65,536 buffer-group ids of this runtime's ring are in use",
+            )),
+        };
         if let Err(e) = result {
             inner.driver_id = 0; // never registered: free without unregistering
             drop(inner);
@@ -194,9 +205,40 @@ impl BufRing {
         self.inner.buf_size
     }
 
-    /// The buffer group id for SQEs.
-    pub(crate) fn bgid(&self) -> u16 {
+    /// The buffer-group id the kernel knows this ring by: allocated by the runtime's ring,
+    /// unique among its live buffer rings, and reused once this `BufRing` is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let a = uring_rt::net::BufRing::new(4, 256).unwrap();
+    ///     let b = uring_rt::net::BufRing::new(4, 256).unwrap();
+    ///     assert_ne!(a.bgid(), b.bgid());
+    ///     let freed = b.bgid();
+    ///     drop(b);
+    ///     assert_eq!(uring_rt::net::BufRing::new(4, 256).unwrap().bgid(), freed);
+    /// });
+    /// ```
+    pub fn bgid(&self) -> u16 {
         self.inner.bgid
+    }
+
+    /// Checks that this thread's runtime is the one the ring is registered with.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` under another runtime, `Other` outside any.
+    pub(crate) fn check_current(&self) -> io::Result<()> {
+        if context::driver()?.id() == self.inner.driver_id {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "this BufRing is registered with another runtime's ring: use it only under \
+                 the runtime that made it",
+            ))
+        }
     }
 
     /// Takes buffer `bid`, which a completion says holds `len` bytes.
@@ -228,30 +270,45 @@ impl BufRing {
     }
 }
 
-fn next_bgid() -> u16 {
-    static NEXT: AtomicU16 = AtomicU16::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+/// The kernel's `struct io_uring_buf`, whose fields we write one by one through raw pointers
+/// (`BufRingEntry` only offers `&mut self` setters).
+#[repr(C)]
+struct RawEntry {
+    addr: u64,
+    len: u32,
+    bid: u16,
+    /// Reserved in every entry but the first, where it is the ring's tail.
+    resv: u16,
 }
+
+const _: () = assert!(std::mem::size_of::<RawEntry>() == std::mem::size_of::<BufRingEntry>());
+const _: () = assert!(std::mem::align_of::<RawEntry>() <= 4096);
 
 impl RingInner {
     /// Gives buffer `bid` (back) to the kernel.
     fn publish(&self, bid: u16) {
         let tail = self.tail.get();
         let idx = (tail & (self.entries - 1)) as usize;
-        // SAFETY: `idx < entries`, so the entry is inside the ring allocation; the kernel reads
-        // entries only between its head and our published tail, and this one is past the tail.
-        let entry = unsafe { &mut *self.ring.as_ptr().add(idx) };
-        entry.set_addr(self.buf_ptr(bid) as u64);
-        entry.set_len(self.buf_size as u32);
-        entry.set_bid(bid);
+        let addr = self.buf_ptr(bid) as u64;
+        // SAFETY: `idx < entries`, so the entry is inside the ring allocation, which is
+        // 8-byte aligned and laid out as `RawEntry`s (checked below). The kernel reads
+        // entries only between its head and our published tail, and this one is past the
+        // tail, so nobody reads these three fields now; the fourth (`resv`, the tail when
+        // `idx == 0`) is not touched. Raw-pointer writes: no reference to the entry exists.
+        unsafe {
+            let entry = self.ring.as_ptr().cast::<RawEntry>().add(idx);
+            ptr::addr_of_mut!((*entry).addr).write(addr);
+            ptr::addr_of_mut!((*entry).len).write(self.buf_size as u32);
+            ptr::addr_of_mut!((*entry).bid).write(bid);
+        }
         let tail = tail.wrapping_add(1);
         self.tail.set(tail);
-        // SAFETY: the tail field is the `resv` of entry 0, inside the ring allocation, 2-byte
-        // aligned; the kernel reads it with acquire semantics, so a release store publishes
-        // the entry written above.
+        // SAFETY: the tail is the `resv` field of entry 0, inside the ring allocation, 2-byte
+        // aligned, and accessed by us only through this atomic; the kernel reads it with
+        // acquire semantics, so the release store publishes the entry written above.
         unsafe {
-            let tail_ptr = BufRingEntry::tail(self.ring.as_ptr()) as *const AtomicU16;
-            (*tail_ptr).store(tail, Ordering::Release);
+            let tail_ptr = ptr::addr_of!((*self.ring.as_ptr().cast::<RawEntry>()).resv);
+            (*tail_ptr.cast::<AtomicU16>()).store(tail, Ordering::Release);
         }
         self.out.set(self.out.get().saturating_sub(1));
     }
@@ -280,9 +337,15 @@ impl Drop for RingInner {
     fn drop(&mut self) {
         let free = match context::driver() {
             _ if self.driver_id == 0 => true,
-            Ok(d) if d.id() == self.driver_id => d
-                .with_submitter(|s| s.unregister_buf_ring(self.bgid))
-                .is_ok(),
+            Ok(d) if d.id() == self.driver_id => {
+                let done = d
+                    .with_submitter(|s| s.unregister_buf_ring(self.bgid))
+                    .is_ok();
+                if done {
+                    d.bgids().free(self.bgid);
+                }
+                done
+            }
             // The ring is gone, and with it the registration.
             _ => driver::is_quiesced(self.driver_id),
         };
