@@ -147,6 +147,25 @@ unsafe impl IoBufMut for bytes::BytesMut {
     }
 }
 
+/// Copies `parts`, in order, into the start of `buf`'s room, as much as fits, and marks the
+/// bytes initialized: how many were copied.
+pub(crate) fn fill<B: IoBufMut>(buf: &mut B, parts: [&[u8]; 2]) -> usize {
+    let room = buf.bytes_total();
+    let dst = buf.stable_mut_ptr();
+    let mut n = 0;
+    for part in parts {
+        let k = part.len().min(room - n);
+        // SAFETY: `dst` is valid for `bytes_total() = room` bytes (IoBufMut's contract) and
+        // `n + k <= room`; `part` is a shared slice, which cannot overlap the buffer we hold
+        // by `&mut`.
+        unsafe { std::ptr::copy_nonoverlapping(part.as_ptr(), dst.add(n), k) };
+        n += k;
+    }
+    // SAFETY: the first `n <= bytes_total()` bytes were just written.
+    unsafe { buf.set_init(n) };
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::BytesMut;

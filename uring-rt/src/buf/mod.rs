@@ -50,5 +50,6 @@ pub use buf_result::BufResult;
 pub use fixed_buf::FixedBuf;
 pub(crate) use fixed_buf::FixedBufs;
 pub use io_buf::IoBuf;
+pub(crate) use io_buf_mut::fill;
 pub use io_buf_mut::IoBufMut;
 pub use slice::Slice;

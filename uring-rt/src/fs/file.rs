@@ -116,7 +116,7 @@ impl File {
     /// });
     /// ```
     pub fn from_std(file: std::fs::File) -> File {
-        File::from_parts(FileFd::new(OwnedFd::from(file)), None)
+        File::from_parts(op::file_fd(OwnedFd::from(file)), None)
     }
 
     /// The alignment that buffer addresses, offsets and lengths need for this file's direct

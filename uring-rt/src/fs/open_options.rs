@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::direct::DioAlign;
 use super::{cstr, File};
-use crate::op::{FileFd, OpenAt};
+use crate::op::{file_fd, OpenAt};
 
 /// Options and flags for opening a file: std's `OpenOptions`, plus
 /// [`custom_flags`](OpenOptions::custom_flags), [`mode`](OpenOptions::mode) and
@@ -217,7 +217,7 @@ impl OpenOptions {
         let flags =
             self.access_mode()? | self.creation_mode()? | (self.custom_flags & !libc::O_ACCMODE);
         let path = cstr(path.as_ref())?;
-        let fd = FileFd::new(OpenAt::op(path, flags, self.mode)?.await?);
+        let fd = file_fd(OpenAt::op(path, flags, self.mode)?.await?);
         let dio = if flags & libc::O_DIRECT != 0 {
             Some(DioAlign::query(&fd).await?)
         } else {

@@ -2,34 +2,34 @@
 //! without an address. Each socket type only converts addresses.
 
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{self, Op, RawAddr, SharedFd};
+use crate::op::{self, InputPermit, Op, RawAddr, SharedFd};
 
 /// Sends `buf` as one datagram to the connected peer.
-pub(crate) async fn send<B: IoBuf>(fd: &SharedFd, buf: B) -> BufResult<usize, B> {
-    Op::new(op::Send::new(fd.clone(), buf)).await
+pub(crate) async fn send<B: IoBuf>(fd: &SharedFd<()>, buf: B) -> BufResult<usize, B> {
+    Op::new(op::Send::new(fd.share(), buf)).await
 }
 
 /// Receives one datagram from the connected peer into `buf`.
-pub(crate) async fn recv<B: IoBufMut>(fd: &SharedFd, buf: B) -> BufResult<usize, B> {
-    Op::new(op::Recv::new(fd.ungated(), buf)).await
+pub(crate) async fn recv<B: IoBufMut>(fd: &SharedFd<()>, buf: B) -> BufResult<usize, B> {
+    Op::new(op::Recv::new(InputPermit::new(fd.share()), buf)).await
 }
 
 /// Sends `buf` as one datagram to `target` (`sendmsg`).
 pub(crate) async fn send_to<B: IoBuf>(
-    fd: &SharedFd,
+    fd: &SharedFd<()>,
     buf: B,
     target: RawAddr,
 ) -> BufResult<usize, B> {
-    let (res, bufs) = Op::new(op::SendMsg::new(fd.clone(), vec![buf], Some(target))).await;
+    let (res, bufs) = Op::new(op::SendMsg::new(fd.share(), vec![buf], Some(target))).await;
     (res, one(bufs))
 }
 
 /// Receives one datagram into `buf` with its sender's address (`recvmsg`).
 pub(crate) async fn recv_from<B: IoBufMut>(
-    fd: &SharedFd,
+    fd: &SharedFd<()>,
     buf: B,
 ) -> BufResult<(usize, RawAddr), B> {
-    let (res, bufs) = Op::new(op::RecvMsg::new(fd.ungated(), vec![buf])).await;
+    let (res, bufs) = Op::new(op::RecvMsg::new(InputPermit::new(fd.share()), vec![buf])).await;
     (res, one(bufs))
 }
 

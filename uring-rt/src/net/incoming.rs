@@ -6,12 +6,13 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::task::{ready, Context, Poll};
 
+use super::gate::{stream_fd, StreamFd};
 use super::{TcpStream, UnixStream};
-use crate::op::{self, AcceptMulti, MultiOp, SharedFd};
+use crate::op::{self, AcceptMulti, MultiOp};
 
 /// The state both listener streams share: a multishot accept yielding fds.
 struct AcceptStream {
-    fd: SharedFd,
+    fd: StreamFd,
     op: Option<MultiOp<AcceptMulti>>,
 }
 
@@ -22,7 +23,8 @@ impl AcceptStream {
             self.op = Some(MultiOp::new(AcceptMulti::new(permit)));
         }
         let op = self.op.as_mut().expect("armed above");
-        if let Some(conn) = op.data_mut().and_then(|d| d.permit().fd().take_conn()) {
+        // The op holds the input permit: the stash is ours to take from.
+        if let Some(conn) = self.fd.take_conn() {
             return Poll::Ready(Ok(conn));
         }
         loop {
@@ -74,7 +76,7 @@ impl fmt::Debug for Incoming {
 }
 
 impl Incoming {
-    pub(crate) fn new(fd: SharedFd) -> Incoming {
+    pub(crate) fn new(fd: StreamFd) -> Incoming {
         Incoming {
             inner: AcceptStream { fd, op: None },
         }
@@ -116,7 +118,7 @@ impl Incoming {
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
         self.inner
             .poll_next(cx)
-            .map_ok(|fd| TcpStream::from_core(super::stream::StreamCore::new(SharedFd::new(fd))))
+            .map_ok(|fd| TcpStream::from_core(super::stream::StreamCore::new(stream_fd(fd))))
     }
 }
 
@@ -150,7 +152,7 @@ impl fmt::Debug for UnixIncoming {
 }
 
 impl UnixIncoming {
-    pub(crate) fn new(fd: SharedFd) -> UnixIncoming {
+    pub(crate) fn new(fd: StreamFd) -> UnixIncoming {
         UnixIncoming {
             inner: AcceptStream { fd, op: None },
         }
@@ -191,6 +193,6 @@ impl UnixIncoming {
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<UnixStream>> {
         self.inner
             .poll_next(cx)
-            .map_ok(|fd| UnixStream::from_core(super::stream::StreamCore::new(SharedFd::new(fd))))
+            .map_ok(|fd| UnixStream::from_core(super::stream::StreamCore::new(stream_fd(fd))))
     }
 }

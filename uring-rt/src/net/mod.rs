@@ -57,6 +57,7 @@
 
 mod addr;
 mod datagram;
+mod gate;
 mod incoming;
 mod recv_stream;
 mod socket;

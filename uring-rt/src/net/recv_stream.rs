@@ -5,7 +5,8 @@ use std::future::poll_fn;
 use std::io;
 use std::task::{ready, Context, Poll};
 
-use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti, SharedFd};
+use super::gate::StreamFd;
+use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti};
 
 /// The bytes arriving on a stream, as buffers of a [`BufRing`], from one multishot receive
 /// (`IORING_OP_RECV` with `IORING_RECV_MULTISHOT`, kernel 6.0+).
@@ -37,7 +38,7 @@ use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti, SharedFd};
 /// });
 /// ```
 pub struct RecvStream {
-    fd: SharedFd,
+    fd: StreamFd,
     ring: BufRing,
     op: Option<MultiOp<RecvMulti>>,
     /// Waiting for the ring to have a free buffer before re-arming.
@@ -55,7 +56,7 @@ impl fmt::Debug for RecvStream {
 }
 
 impl RecvStream {
-    pub(crate) fn new(fd: SharedFd, ring: BufRing) -> RecvStream {
+    pub(crate) fn new(fd: StreamFd, ring: BufRing) -> RecvStream {
         RecvStream {
             fd,
             ring,
@@ -115,7 +116,8 @@ impl RecvStream {
             self.op = Some(MultiOp::new(RecvMulti::new(permit, self.ring.clone())));
         }
         let op = self.op.as_mut().expect("armed above");
-        if let Some(bytes) = op.data_mut().and_then(|d| d.permit().fd().take_all_bytes()) {
+        // The op holds the input permit: the stash is ours to take from.
+        if let Some(bytes) = self.fd.take_all_bytes() {
             return Poll::Ready(Some(Ok(RecvBuf::owned(bytes))));
         }
         loop {

@@ -6,6 +6,7 @@ use std::os::fd::OwnedFd;
 
 use socket2::{Domain, SockAddr, Type};
 
+use super::gate::{stream_fd, StreamFd};
 use crate::op::{self, Op, RawAddr, SharedFd};
 
 /// The error of an I/O call made outside a runtime.
@@ -31,9 +32,9 @@ pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> 
 }
 
 /// A socket connected to `addr` through the ring.
-pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<SharedFd> {
-    let fd = SharedFd::new(new_socket(addr.domain(), ty).await?);
-    Op::new(op::Connect::new(fd.clone(), RawAddr::from_sock(addr))).await?;
+pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<StreamFd> {
+    let fd = stream_fd(new_socket(addr.domain(), ty).await?);
+    Op::new(op::Connect::new(fd.share(), RawAddr::from_sock(addr))).await?;
     Ok(fd)
 }
 
@@ -58,7 +59,7 @@ impl Default for ListenConfig {
 }
 
 /// A listening stream socket bound to `addr`.
-pub(crate) fn listen(addr: &SockAddr, config: &ListenConfig) -> io::Result<SharedFd> {
+pub(crate) fn listen(addr: &SockAddr, config: &ListenConfig) -> io::Result<StreamFd> {
     let sock = socket2::Socket::new(addr.domain(), Type::STREAM, None)?;
     let inet = addr.as_socket().is_some();
     if inet && config.reuse_addr {
@@ -72,11 +73,11 @@ pub(crate) fn listen(addr: &SockAddr, config: &ListenConfig) -> io::Result<Share
     }
     sock.bind(addr)?;
     sock.listen(config.backlog)?;
-    Ok(SharedFd::new(sock.into()))
+    Ok(stream_fd(sock.into()))
 }
 
 /// A datagram socket bound to `addr` (`None`: unbound, for Unix datagram sockets).
-pub(crate) fn datagram(domain: Domain, addr: Option<&SockAddr>) -> io::Result<SharedFd> {
+pub(crate) fn datagram(domain: Domain, addr: Option<&SockAddr>) -> io::Result<SharedFd<()>> {
     let sock = socket2::Socket::new(domain, Type::DGRAM, None)?;
     if let Some(addr) = addr {
         sock.bind(addr)?;

@@ -7,25 +7,26 @@ use std::net::Shutdown;
 
 use socket2::SockRef;
 
+use super::gate::StreamFd;
 use super::recv_stream::RecvStream;
 use super::socket::{in_runtime, no_runtime};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{self, BufRing, MultiOp, Op, SharedFd};
+use crate::op::{self, BufRing, MultiOp, Op};
 
 /// A connected stream socket's fd and its I/O.
 #[derive(Debug, Clone)]
 pub(crate) struct StreamCore {
-    pub(crate) fd: SharedFd,
+    pub(crate) fd: StreamFd,
 }
 
 impl StreamCore {
-    pub(crate) fn new(fd: SharedFd) -> StreamCore {
+    pub(crate) fn new(fd: StreamFd) -> StreamCore {
         StreamCore { fd }
     }
 
     pub(crate) async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
         let permit = self.fd.input().await;
-        if let Some(n) = permit.fd().take_bytes(&mut buf) {
+        if let Some(n) = self.fd.take_bytes(&mut buf) {
             return (Ok(n), buf);
         }
         Op::new(op::Recv::new(permit, buf)).await
@@ -33,10 +34,10 @@ impl StreamCore {
 
     pub(crate) async fn readv<B: IoBufMut>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         let permit = self.fd.input().await;
-        if permit.fd().has_stash() {
+        if self.fd.has_stash() {
             let mut total = 0;
             for b in &mut bufs {
-                match permit.fd().take_bytes(b) {
+                match self.fd.take_bytes(b) {
                     Some(n) => total += n,
                     None => break,
                 }
@@ -50,11 +51,11 @@ impl StreamCore {
     }
 
     pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        Op::new(op::Send::new(self.fd.clone(), buf)).await
+        Op::new(op::Send::new(self.fd.share(), buf)).await
     }
 
     pub(crate) async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
-        Op::new(op::SendMsg::new(self.fd.clone(), bufs, None)).await
+        Op::new(op::SendMsg::new(self.fd.share(), bufs, None)).await
     }
 
     pub(crate) async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
@@ -90,7 +91,7 @@ impl StreamCore {
             );
             return (Err(err), buf);
         }
-        let mut op = MultiOp::new(op::SendZc::new(self.fd.clone(), buf));
+        let mut op = MultiOp::new(op::SendZc::new(self.fd.share(), buf));
         let mut result = None;
         // Take completions until the slot is gone: the result, then (if the kernel used the
         // buffer) the notification that it no longer does.

@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use socket2::{SockAddr, SockRef};
 
 use super::addr::{first_ok, resolve_blocking, ToSocketAddrs};
+use super::gate::{stream_fd, StreamFd};
 use super::socket::{in_runtime, listen, no_runtime, ListenConfig};
 use super::stream::StreamCore;
 use super::{Incoming, TcpStream};
-use crate::op::{self, Op, SharedFd};
+use crate::op::{self, Op};
 
 /// A TCP socket listening for connections.
 ///
@@ -37,7 +38,7 @@ use crate::op::{self, Op, SharedFd};
 /// });
 /// ```
 pub struct TcpListener {
-    fd: SharedFd,
+    fd: StreamFd,
 }
 
 impl fmt::Debug for TcpListener {
@@ -127,7 +128,7 @@ impl TcpListener {
     /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            fd: SharedFd::new(listener.into()),
+            fd: stream_fd(listener.into()),
         })
     }
 
@@ -149,17 +150,17 @@ impl TcpListener {
             return Err(no_runtime());
         }
         let permit = self.fd.input().await;
-        if let Some(conn) = permit.fd().take_conn() {
+        if let Some(conn) = self.fd.take_conn() {
             let peer = SockRef::from(&conn)
                 .peer_addr()
                 .ok()
                 .and_then(|a| a.as_socket())
                 .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-            let stream = TcpStream::from_core(StreamCore::new(SharedFd::new(conn)));
+            let stream = TcpStream::from_core(StreamCore::new(stream_fd(conn)));
             return Ok((stream, peer));
         }
         let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
-        let stream = TcpStream::from_core(StreamCore::new(SharedFd::new(fd)));
+        let stream = TcpStream::from_core(StreamCore::new(stream_fd(fd)));
         Ok((stream, addr.as_inet()?))
     }
 

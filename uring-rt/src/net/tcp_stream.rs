@@ -7,13 +7,14 @@ use std::net::{Shutdown, SocketAddr};
 use socket2::{SockAddr, SockRef, Type};
 
 use super::addr::{resolve, ToSocketAddrs};
+use super::gate::stream_fd;
 use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
 use super::tcp_listener::inet;
 use super::RecvStream;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{BufRing, SharedFd};
+use crate::op::BufRing;
 
 /// A TCP connection.
 ///
@@ -112,7 +113,7 @@ impl TcpStream {
     /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream::from_core(StreamCore::new(SharedFd::new(
+        Ok(TcpStream::from_core(StreamCore::new(stream_fd(
             stream.into(),
         ))))
     }

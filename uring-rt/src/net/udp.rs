@@ -34,7 +34,7 @@ use crate::op::{RawAddr, SharedFd};
 /// });
 /// ```
 pub struct UdpSocket {
-    fd: SharedFd,
+    fd: SharedFd<()>,
 }
 
 impl fmt::Debug for UdpSocket {

@@ -31,7 +31,7 @@ use crate::op::{unix_addr, unix_sock, RawAddr, SharedFd};
 /// });
 /// ```
 pub struct UnixDatagram {
-    fd: SharedFd,
+    fd: SharedFd<()>,
 }
 
 impl fmt::Debug for UnixDatagram {

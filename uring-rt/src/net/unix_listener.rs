@@ -7,10 +7,11 @@ use std::path::Path;
 
 use socket2::{SockAddr, SockRef};
 
+use super::gate::{stream_fd, StreamFd};
 use super::socket::{in_runtime, listen, no_runtime, ListenConfig};
 use super::stream::StreamCore;
 use super::{UnixIncoming, UnixStream};
-use crate::op::{self, unix_addr, unix_sock, Op, SharedFd};
+use crate::op::{self, unix_addr, unix_sock, Op};
 
 /// A Unix-domain stream socket listening for connections, at a path or an abstract name.
 ///
@@ -32,7 +33,7 @@ use crate::op::{self, unix_addr, unix_sock, Op, SharedFd};
 /// });
 /// ```
 pub struct UnixListener {
-    fd: SharedFd,
+    fd: StreamFd,
 }
 
 impl fmt::Debug for UnixListener {
@@ -110,7 +111,7 @@ impl UnixListener {
     /// ```
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
-            fd: SharedFd::new(listener.into()),
+            fd: stream_fd(listener.into()),
         })
     }
 
@@ -129,13 +130,13 @@ impl UnixListener {
             return Err(no_runtime());
         }
         let permit = self.fd.input().await;
-        if let Some(conn) = permit.fd().take_conn() {
+        if let Some(conn) = self.fd.take_conn() {
             let peer = SockRef::from(&conn).peer_addr().and_then(|a| unix_addr(&a));
-            let stream = UnixStream::from_core(StreamCore::new(SharedFd::new(conn)));
+            let stream = UnixStream::from_core(StreamCore::new(stream_fd(conn)));
             return Ok((stream, peer.or_else(|_| SocketAddr::from_pathname(""))?));
         }
         let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
-        let stream = UnixStream::from_core(StreamCore::new(SharedFd::new(fd)));
+        let stream = UnixStream::from_core(StreamCore::new(stream_fd(fd)));
         Ok((stream, addr.as_unix()?))
     }
 

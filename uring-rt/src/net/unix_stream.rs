@@ -8,12 +8,13 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
+use super::gate::stream_fd;
 use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
 use super::RecvStream;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{unix_addr, unix_sock, BufRing, SharedFd};
+use crate::op::{unix_addr, unix_sock, BufRing};
 
 /// A Unix-domain stream connection.
 ///
@@ -93,8 +94,7 @@ impl UnixStream {
     /// See [`UnixStream`].
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = socket2::Socket::pair(Domain::UNIX, Type::STREAM, None)?;
-        let wrap =
-            |s: socket2::Socket| UnixStream::from_core(StreamCore::new(SharedFd::new(s.into())));
+        let wrap = |s: socket2::Socket| UnixStream::from_core(StreamCore::new(stream_fd(s.into())));
         Ok((wrap(a), wrap(b)))
     }
 
@@ -112,7 +112,7 @@ impl UnixStream {
     /// assert!(s.peer_addr().is_ok());
     /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream::from_core(StreamCore::new(SharedFd::new(
+        Ok(UnixStream::from_core(StreamCore::new(stream_fd(
             stream.into(),
         ))))
     }

@@ -39,7 +39,7 @@ unsafe impl OpCode for Accept {
     fn create_entry(&mut self) -> squeue::Entry {
         let addr = (&mut self.addr.storage as *mut libc::sockaddr_storage).cast();
         let len = &mut self.addr.len as *mut libc::socklen_t;
-        opcode::Accept::new(types::Fd(self.permit.fd().raw()), addr, len)
+        opcode::Accept::new(types::Fd(self.permit.raw()), addr, len)
             .flags(libc::SOCK_CLOEXEC)
             .build()
     }
@@ -51,8 +51,8 @@ unsafe impl OpCode for Accept {
 
     fn orphan_completion(&mut self, c: Completion) {
         if let Ok(fd) = cqe_result(c) {
-            // SAFETY: a successful ACCEPT result is a new fd; the stash becomes its owner.
-            self.permit.fd().stash_conn(unsafe { own_fd(fd) });
+            // SAFETY: a successful ACCEPT result is a new fd; the fd kind becomes its owner.
+            self.permit.keep_conn(unsafe { own_fd(fd) });
         }
     }
 }

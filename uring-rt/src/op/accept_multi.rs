@@ -20,10 +20,6 @@ impl AcceptMulti {
     pub(crate) fn new(permit: InputPermit) -> AcceptMulti {
         AcceptMulti { permit }
     }
-
-    pub(crate) fn permit(&self) -> &InputPermit {
-        &self.permit
-    }
 }
 
 /// The connection a completion of an `AcceptMulti` reports. Pass only completions of
@@ -40,7 +36,7 @@ unsafe impl OpCode for AcceptMulti {
     fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::AcceptMulti::new(types::Fd(self.permit.fd().raw()))
+        opcode::AcceptMulti::new(types::Fd(self.permit.raw()))
             .flags(libc::SOCK_CLOEXEC)
             .build()
     }
@@ -49,8 +45,8 @@ unsafe impl OpCode for AcceptMulti {
 
     fn orphan_completion(&mut self, c: Completion) {
         if let Ok(fd) = cqe_result(c) {
-            // SAFETY: a successful ACCEPT result is a new fd; the stash becomes its owner.
-            self.permit.fd().stash_conn(unsafe { own_fd(fd) });
+            // SAFETY: a successful ACCEPT result is a new fd; the fd kind becomes its owner.
+            self.permit.keep_conn(unsafe { own_fd(fd) });
         }
     }
 }

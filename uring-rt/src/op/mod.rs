@@ -9,6 +9,7 @@ mod nop;
 // fs ops (one file each) go below this line.
 mod close;
 mod fallocate;
+mod fd;
 mod fd_blocking;
 mod file_fd;
 mod fsync;
@@ -33,8 +34,9 @@ mod write_fixed;
 mod writev;
 pub(crate) use close::Close;
 pub(crate) use fallocate::Fallocate;
+pub(crate) use fd::{FdExt, InputPermit, SharedFd};
 use file_fd::fd_target;
-pub(crate) use file_fd::FileFd;
+pub(crate) use file_fd::{file_fd, FileFd};
 pub(crate) use fsync::Fsync;
 pub(crate) use ftruncate::Ftruncate;
 use iovecs::IoVecs;
@@ -68,7 +70,6 @@ mod recv_multi;
 mod send;
 mod send_msg;
 mod send_zc;
-mod shared_fd;
 mod socket;
 
 pub(crate) use accept::Accept;
@@ -83,7 +84,6 @@ pub(crate) use recv_multi::RecvMulti;
 pub(crate) use send::Send;
 pub(crate) use send_msg::SendMsg;
 pub(crate) use send_zc::{send_zc_supported, SendZc};
-pub(crate) use shared_fd::{InputPermit, SharedFd};
 pub(crate) use socket::{socket_supported, Socket};
 
 pub(crate) use nop::Nop;

@@ -8,8 +8,8 @@ use super::{cqe_result, InputPermit, OpCode};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
-/// Receives into `buf`'s free room (kernel 5.6+). With a gated permit (a stream), bytes that
-/// arrive after the future was dropped go to the stream's stash, so none is lost.
+/// Receives into `buf`'s free room (kernel 5.6+). Bytes that arrive after the future was
+/// dropped go to the fd kind's extension (a stream stashes them, so none is lost).
 #[derive(Debug)]
 pub(crate) struct Recv<B> {
     permit: InputPermit,
@@ -33,12 +33,7 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
-        opcode::Recv::new(
-            types::Fd(self.permit.fd().raw()),
-            self.buf.stable_mut_ptr(),
-            len,
-        )
-        .build()
+        opcode::Recv::new(types::Fd(self.permit.raw()), self.buf.stable_mut_ptr(), len).build()
     }
 
     fn complete(mut self, c: Completion) -> BufResult<usize, B> {
@@ -51,11 +46,11 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     }
 
     fn orphan_completion(&mut self, c: Completion) {
-        if let (Ok(n), true) = (cqe_result(c), self.permit.stashes()) {
+        if let Ok(n) = cqe_result(c) {
             // SAFETY: the kernel wrote `n <= bytes_total()` bytes at the buffer's stable
             // address, which `self` still owns.
             let got = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n as usize) };
-            self.permit.fd().stash_bytes(got);
+            self.permit.keep_bytes(got);
         }
     }
 }

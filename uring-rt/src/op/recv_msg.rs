@@ -9,8 +9,8 @@ use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
 /// Receives into the free room of `bufs`, in order (kernel 5.3+), and the sender's address.
-/// With a gated permit (a stream), bytes that arrive after the future was dropped go to the
-/// stream's stash.
+/// Bytes that arrive after the future was dropped go to the fd kind's extension (a stream
+/// stashes them).
 #[derive(Debug)]
 pub(crate) struct RecvMsg<B> {
     permit: InputPermit,
@@ -44,7 +44,7 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::RecvMsg::new(types::Fd(self.permit.fd().raw()), &mut self.msg.hdr).build()
+        opcode::RecvMsg::new(types::Fd(self.permit.raw()), &mut self.msg.hdr).build()
     }
 
     fn complete(mut self, c: Completion) -> BufResult<(usize, RawAddr), Vec<B>> {
@@ -63,7 +63,7 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     }
 
     fn orphan_completion(&mut self, c: Completion) {
-        let (Ok(n), true) = (cqe_result(c), self.permit.stashes()) else {
+        let Ok(n) = cqe_result(c) else {
             return;
         };
         let mut left = n as usize;
@@ -72,7 +72,7 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
             // SAFETY: the kernel wrote `k` bytes at this buffer's stable address, which
             // `self` still owns.
             let got = unsafe { std::slice::from_raw_parts(b.stable_ptr(), k) };
-            self.permit.fd().stash_bytes(got);
+            self.permit.keep_bytes(got);
             left -= k;
         }
     }

@@ -25,10 +25,6 @@ impl RecvMulti {
     pub(crate) fn ring(&self) -> &BufRing {
         &self.ring
     }
-
-    pub(crate) fn permit(&self) -> &InputPermit {
-        &self.permit
-    }
 }
 
 // SAFETY: the SQE carries no pointer; the kernel writes into buffers of `ring`, which the op
@@ -39,7 +35,7 @@ unsafe impl OpCode for RecvMulti {
     fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::RecvMulti::new(types::Fd(self.permit.fd().raw()), self.ring.bgid()).build()
+        opcode::RecvMulti::new(types::Fd(self.permit.raw()), self.ring.bgid()).build()
     }
 
     fn complete(self, _c: Completion) {}
@@ -49,12 +45,8 @@ unsafe impl OpCode for RecvMulti {
             return;
         };
         let n = cqe_result(c).unwrap_or(0) as usize;
-        let fd = self.permit.fd();
-        let stash = self.permit.stashes();
-        self.ring.recycle_with(bid, n, |bytes| {
-            if stash {
-                fd.stash_bytes(bytes);
-            }
-        });
+        let permit = &self.permit;
+        self.ring
+            .recycle_with(bid, n, |bytes| permit.keep_bytes(bytes));
     }
 }

@@ -1,0 +1,184 @@
+//! `SharedFd`: a descriptor shared by its owner (a `File`, a socket) and every in-flight op
+//! that names it, closed after the last; and `InputPermit`, the token an input op holds.
+//!
+//! # Invariants
+//!
+//! - The fd is closed exactly once, when the last `SharedFd` clone drops (or handed out by
+//!   [`SharedFd::try_take`] instead). Every op that puts the fd in an SQE holds a clone in its
+//!   data, and op data lives until the op's final completion (in the future, or in the
+//!   driver's slot after a drop), so the kernel never sees the fd closed, or its number
+//!   reused, under an operation.
+//! - The close goes through [`close_in_background`](super::close::close_in_background): an
+//!   `IORING_OP_CLOSE` nobody waits for when a runtime is entered on the dropping thread,
+//!   else `close(2)` on the spot (correct then: no op holds the fd any more), so a fd dropped
+//!   off its runtime's thread is closed too.
+//! - What an fd kind adds lives in its extension `X` (next to the fd, one allocation): the
+//!   registered-file slot of a `File` (`op::file_fd`), the input gate and stash of a stream
+//!   socket (`net`). Ops see the extension only through [`FdExt`]'s hooks.
+
+use std::fmt;
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+
+use super::close::close_in_background;
+
+/// What an fd kind does when input ops end or leave data behind. The hooks run wherever the
+/// op's data is dropped or sees its last completion (on the ring's thread, or the thread
+/// that holds the data), so they must not need the driver.
+pub(crate) trait FdExt: Send + Sync + 'static {
+    /// An input op holding an [`InputPermit`] for this fd is done (its data dropped).
+    fn input_done(&self) {}
+
+    /// Bytes an input op received after its future was dropped. Default: discarded.
+    fn keep_bytes(&self, bytes: &[u8]) {
+        let _ = bytes;
+    }
+
+    /// A connection an accept made after its future was dropped. Default: closed.
+    fn keep_conn(&self, conn: OwnedFd) {
+        drop(conn);
+    }
+}
+
+/// No extension: an fd that is only shared (datagram sockets, sockets being connected).
+impl FdExt for () {}
+
+/// An fd shared with in-flight ops (cloning is one atomic increment), with its kind's
+/// extension `X`. `SharedFd` without a parameter is the type-erased form ops hold.
+pub(crate) struct SharedFd<X: ?Sized = dyn FdExt> {
+    inner: Arc<Inner<X>>,
+}
+
+struct Inner<X: ?Sized> {
+    /// `-1` once taken by [`SharedFd::try_take`].
+    fd: RawFd,
+    ext: X,
+}
+
+impl<X: ?Sized> Clone for SharedFd<X> {
+    fn clone(&self) -> Self {
+        SharedFd {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<X: ?Sized> fmt::Debug for SharedFd<X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedFd")
+            .field("fd", &self.inner.fd)
+            .finish()
+    }
+}
+
+impl<X: FdExt> SharedFd<X> {
+    /// Takes ownership of `fd`, with the extension `ext`.
+    pub(crate) fn with_ext(fd: OwnedFd, ext: X) -> SharedFd<X> {
+        SharedFd {
+            inner: Arc::new(Inner {
+                fd: fd.into_raw_fd(),
+                ext,
+            }),
+        }
+    }
+
+    /// A clone in the type-erased form ops hold.
+    pub(crate) fn share(&self) -> SharedFd {
+        SharedFd {
+            inner: self.inner.clone(),
+        }
+    }
+
+    /// Takes the fd out if this is the last clone (no op uses it); the caller closes it.
+    /// The extension is dropped (a `File` leaves the registered-file table).
+    pub(crate) fn try_take(self) -> Option<OwnedFd> {
+        let mut inner = Arc::into_inner(self.inner)?;
+        let fd = std::mem::replace(&mut inner.fd, -1);
+        // SAFETY: `fd` was owned by `inner` (from an `OwnedFd` in `with_ext`) and, replaced by
+        // -1, is no longer closed by `Inner::drop`: ownership moves to the returned value.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+}
+
+impl SharedFd<()> {
+    /// Takes ownership of `fd`, with no extension.
+    pub(crate) fn new(fd: OwnedFd) -> SharedFd<()> {
+        SharedFd::with_ext(fd, ())
+    }
+}
+
+impl<X: ?Sized + FdExt> SharedFd<X> {
+    /// The raw fd (valid while `self` lives).
+    pub(crate) fn raw(&self) -> RawFd {
+        self.inner.fd
+    }
+
+    /// The fd kind's extension.
+    pub(crate) fn ext(&self) -> &X {
+        &self.inner.ext
+    }
+}
+
+impl<X: ?Sized> AsFd for SharedFd<X> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: `Inner` owns the fd until it drops, which is after `self`; it is `-1` only
+        // inside `try_take`, which consumed the last clone.
+        unsafe { BorrowedFd::borrow_raw(self.inner.fd) }
+    }
+}
+
+impl<X: ?Sized> Drop for Inner<X> {
+    fn drop(&mut self) {
+        // The last clone: no op uses the fd any more; close it without blocking the ring.
+        if self.fd >= 0 {
+            close_in_background(self.fd);
+        }
+    }
+}
+
+/// An input op's hold on its fd: the fd, and the right to be its one input op when the fd
+/// kind gates input (a stream's gate hands permits out one at a time). Dropping it, which
+/// happens only once the kernel is done with the op, tells the extension the input ended.
+pub(crate) struct InputPermit {
+    fd: SharedFd,
+}
+
+impl fmt::Debug for InputPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputPermit")
+            .field("fd", &self.fd.raw())
+            .finish()
+    }
+}
+
+impl InputPermit {
+    /// A permit for `fd`; the caller has acquired whatever the fd kind's input gate demands.
+    pub(crate) fn new(fd: SharedFd) -> InputPermit {
+        InputPermit { fd }
+    }
+
+    /// The raw fd to put in the SQE.
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd.raw()
+    }
+
+    /// Bytes received after the op's future was dropped: to the fd kind (a stream stashes
+    /// them for the next read).
+    pub(crate) fn keep_bytes(&self, bytes: &[u8]) {
+        if !bytes.is_empty() {
+            self.fd.ext().keep_bytes(bytes);
+        }
+    }
+
+    /// A connection accepted after the op's future was dropped: to the fd kind (a listener
+    /// stashes it for the next accept).
+    pub(crate) fn keep_conn(&self, conn: OwnedFd) {
+        self.fd.ext().keep_conn(conn);
+    }
+}
+
+impl Drop for InputPermit {
+    fn drop(&mut self) {
+        self.fd.ext().input_done();
+    }
+}
