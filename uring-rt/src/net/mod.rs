@@ -56,9 +56,11 @@
 #![deny(unsafe_code)]
 
 mod addr;
+mod buf_ring;
 mod datagram;
 mod gate;
 mod incoming;
+mod recv_buf;
 mod recv_stream;
 mod socket;
 mod split;
@@ -70,9 +72,10 @@ mod unix_datagram;
 mod unix_listener;
 mod unix_stream;
 
-pub use crate::op::{BufRing, RecvBuf};
 pub use addr::ToSocketAddrs;
+pub use buf_ring::BufRing;
 pub use incoming::{Incoming, UnixIncoming};
+pub use recv_buf::RecvBuf;
 pub use recv_stream::RecvStream;
 pub use split::{OwnedReadHalf, OwnedWriteHalf};
 pub use tcp_listener::{TcpListener, TcpListenerBuilder};

@@ -6,7 +6,8 @@ use std::io;
 use std::task::{ready, Context, Poll};
 
 use super::gate::StreamFd;
-use crate::op::{BufRing, MultiOp, RecvBuf, RecvMulti};
+use super::{BufRing, RecvBuf};
+use crate::op::{MultiOp, RecvMulti};
 
 /// The bytes arriving on a stream, as buffers of a [`BufRing`], from one multishot receive
 /// (`IORING_OP_RECV` with `IORING_RECV_MULTISHOT`, kernel 6.0+).
@@ -113,7 +114,10 @@ impl RecvStream {
                 return Poll::Ready(Some(Err(e)));
             }
             let permit = ready!(self.fd.poll_input(cx));
-            self.op = Some(MultiOp::new(RecvMulti::new(permit, self.ring.clone())));
+            self.op = Some(MultiOp::new(RecvMulti::new(
+                permit,
+                self.ring.provided().clone(),
+            )));
         }
         let op = self.op.as_mut().expect("armed above");
         // The op holds the input permit: the stash is ours to take from.
@@ -131,13 +135,12 @@ impl RecvStream {
                 // The previous completion ended the receive: the next poll re-arms it.
                 None => continue,
             };
-            let ring = op.data_mut().expect("data lives with the op").ring();
             if let Some(bid) = io_uring::cqueue::buffer_select(c.flags) {
                 let n = c.result.max(0) as usize;
                 if n > 0 {
-                    return Poll::Ready(Some(Ok(ring.take(bid, n))));
+                    return Poll::Ready(Some(Ok(self.ring.take(bid, n))));
                 }
-                ring.recycle_with(bid, 0, |_| {});
+                self.ring.recycle(bid);
             }
             match c.result {
                 0 => {

@@ -4,9 +4,9 @@ use std::io;
 use std::net::Shutdown;
 
 use super::stream::StreamCore;
+use super::BufRing;
 use super::RecvStream;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::BufRing;
 
 pub(crate) fn split(core: StreamCore) -> (OwnedReadHalf, OwnedWriteHalf) {
     (

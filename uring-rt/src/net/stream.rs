@@ -10,8 +10,9 @@ use socket2::SockRef;
 use super::gate::StreamFd;
 use super::recv_stream::RecvStream;
 use super::socket::{in_runtime, no_runtime};
+use super::BufRing;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{self, BufRing, MultiOp, Op};
+use crate::op::{self, MultiOp, Op};
 
 /// A connected stream socket's fd and its I/O.
 #[derive(Debug, Clone)]

@@ -12,9 +12,9 @@ use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
 use super::tcp_listener::inet;
+use super::BufRing;
 use super::RecvStream;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::BufRing;
 
 /// A TCP connection.
 ///

@@ -12,9 +12,10 @@ use super::gate::stream_fd;
 use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
+use super::BufRing;
 use super::RecvStream;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
-use crate::op::{unix_addr, unix_sock, BufRing};
+use crate::op::{unix_addr, unix_sock};
 
 /// A Unix-domain stream connection.
 ///

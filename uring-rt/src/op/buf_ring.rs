@@ -1,5 +1,7 @@
-//! `BufRing`: a ring of provided buffers registered with `IORING_REGISTER_PBUF_RING`, and
-//! `RecvBuf`, one buffer lent out of it (or a stashed chunk) that goes back on drop.
+//! `IORING_REGISTER_PBUF_RING`: the kernel side of a provided-buffer ring. Its memory, its
+//! registration with one ring under a buffer-group id that ring allocated, and the buffers it
+//! lends once a completion names them. The public `BufRing` and `RecvBuf` (in `net`) are
+//! built on it.
 //!
 //! # Invariants
 //!
@@ -7,8 +9,9 @@
 //!   (`entries` × `buf_size` bytes) are allocated once and freed only after the ring is
 //!   unregistered, or after the driver that knew it shut down cleanly; otherwise leaked.
 //! - Buffer `bid` is owned by the kernel from the moment it is published (tail store) until a
-//!   completion names it; then by exactly one `RecvBuf` (or an orphan copying it) until that
-//!   publishes it again. So user code reads a buffer only while the kernel cannot write it.
+//!   completion names it; then by exactly one [`LentBuf`] (or an orphan copying it) until
+//!   that publishes it again. So user code reads a buffer only while the kernel cannot
+//!   write it.
 //! - The ring is registered with one driver (`driver_id`), under a buffer-group id that driver
 //!   allocated (`bgid`, unique among its live buffer rings, returned on unregistration). It is
 //!   used in SQEs of that driver only: under another runtime the same id may name another
@@ -32,28 +35,9 @@ use io_uring::types::BufRingEntry;
 use crate::driver;
 use crate::runtime::context;
 
-/// A registered ring of provided buffers (kernel 5.19+), for receives that pick their
-/// buffer when data arrives ([`recv_stream`](crate::net::TcpStream::recv_stream)), so idle
-/// connections hold no buffer.
-///
-/// It belongs to the runtime of the thread that made it (it is not `Send`); one ring can
-/// serve many streams of that runtime. Cloning shares the ring.
-///
-/// # Examples
-///
-/// ```
-/// uring_rt::start(async {
-///     let ring = uring_rt::net::BufRing::new(64, 4096).unwrap();
-///     assert_eq!(ring.entries(), 64);
-///     assert_eq!(ring.buf_size(), 4096);
-/// });
-/// ```
-#[derive(Clone)]
-pub struct BufRing {
-    inner: Rc<RingInner>,
-}
-
-struct RingInner {
+/// A provided-buffer ring registered with this thread's ring (not `Send`: it belongs to the
+/// ring's thread).
+pub(crate) struct ProvidedBufs {
     driver_id: u64,
     bgid: u16,
     entries: u16,
@@ -70,37 +54,27 @@ struct RingInner {
     waiters: RefCell<Vec<Waker>>,
 }
 
-impl fmt::Debug for BufRing {
+impl fmt::Debug for ProvidedBufs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BufRing")
-            .field("bgid", &self.inner.bgid)
-            .field("entries", &self.inner.entries)
-            .field("buf_size", &self.inner.buf_size)
-            .field("lent", &self.inner.out.get())
+        f.debug_struct("ProvidedBufs")
+            .field("bgid", &self.bgid)
+            .field("entries", &self.entries)
+            .field("buf_size", &self.buf_size)
+            .field("lent", &self.out.get())
             .finish()
     }
 }
 
-impl BufRing {
+impl ProvidedBufs {
     /// Allocates `entries` buffers of `buf_size` bytes and registers them with this thread's
-    /// ring.
+    /// ring, under a group id of that ring.
     ///
     /// # Errors
     ///
     /// `InvalidInput` when `entries` is not a power of two in `1..=32768` or `buf_size` is 0
-    /// or above `u32::MAX`; `Other` outside a runtime; the registration's error (`EINVAL` on
-    /// kernels older than 5.19, which report it as unsupported).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// uring_rt::start(async {
-    ///     assert!(uring_rt::net::BufRing::new(3, 4096).is_err()); // not a power of two
-    ///     let ring = uring_rt::net::BufRing::new(8, 1024).unwrap();
-    ///     assert_eq!(ring.entries(), 8);
-    /// });
-    /// ```
-    pub fn new(entries: u16, buf_size: usize) -> io::Result<BufRing> {
+    /// or above `u32::MAX`; `Other` outside a runtime; `ResourceBusy` when the ring's 65,536
+    /// group ids are taken; the registration's error (`Unsupported` before Linux 5.19).
+    pub(crate) fn register(entries: u16, buf_size: usize) -> io::Result<ProvidedBufs> {
         if !entries.is_power_of_two() || entries > 32768 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -126,7 +100,7 @@ impl BufRing {
         let (Some(ring), Some(bufs)) = (NonNull::new(ring), NonNull::new(bufs)) else {
             alloc::handle_alloc_error(ring_layout);
         };
-        let mut inner = RingInner {
+        let mut inner = ProvidedBufs {
             driver_id: driver.id(),
             bgid: 0,
             entries,
@@ -143,7 +117,7 @@ impl BufRing {
             Some(bgid) => {
                 inner.bgid = bgid;
                 // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
-                // lives until it is unregistered (`RingInner::drop`).
+                // lives until it is unregistered (`ProvidedBufs::drop`).
                 let result = driver.with_submitter(|s| unsafe {
                     s.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)
                 });
@@ -172,56 +146,22 @@ impl BufRing {
         for bid in 0..entries {
             inner.publish(bid);
         }
-        Ok(BufRing {
-            inner: Rc::new(inner),
-        })
+        Ok(inner)
     }
 
     /// Number of buffers.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// uring_rt::start(async {
-    ///     let ring = uring_rt::net::BufRing::new(16, 512).unwrap();
-    ///     assert_eq!(ring.entries(), 16);
-    /// });
-    /// ```
-    pub fn entries(&self) -> u16 {
-        self.inner.entries
+    pub(crate) fn entries(&self) -> u16 {
+        self.entries
     }
 
     /// Size of each buffer in bytes.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// uring_rt::start(async {
-    ///     let ring = uring_rt::net::BufRing::new(16, 512).unwrap();
-    ///     assert_eq!(ring.buf_size(), 512);
-    /// });
-    /// ```
-    pub fn buf_size(&self) -> usize {
-        self.inner.buf_size
+    pub(crate) fn buf_size(&self) -> usize {
+        self.buf_size
     }
 
-    /// The buffer-group id the kernel knows this ring by: allocated by the runtime's ring,
-    /// unique among its live buffer rings, and reused once this `BufRing` is dropped.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// uring_rt::start(async {
-    ///     let a = uring_rt::net::BufRing::new(4, 256).unwrap();
-    ///     let b = uring_rt::net::BufRing::new(4, 256).unwrap();
-    ///     assert_ne!(a.bgid(), b.bgid());
-    ///     let freed = b.bgid();
-    ///     drop(b);
-    ///     assert_eq!(uring_rt::net::BufRing::new(4, 256).unwrap().bgid(), freed);
-    /// });
-    /// ```
-    pub fn bgid(&self) -> u16 {
-        self.inner.bgid
+    /// The buffer-group id for SQEs.
+    pub(crate) fn bgid(&self) -> u16 {
+        self.bgid
     }
 
     /// Checks that this thread's runtime is the one the ring is registered with.
@@ -230,7 +170,7 @@ impl BufRing {
     ///
     /// `InvalidInput` under another runtime, `Other` outside any.
     pub(crate) fn check_current(&self) -> io::Result<()> {
-        if context::driver()?.id() == self.inner.driver_id {
+        if context::driver()?.id() == self.driver_id {
             Ok(())
         } else {
             Err(io::Error::new(
@@ -241,50 +181,34 @@ impl BufRing {
         }
     }
 
-    /// Takes buffer `bid`, which a completion says holds `len` bytes.
-    pub(crate) fn take(&self, bid: u16, len: usize) -> RecvBuf {
-        self.inner.out.set(self.inner.out.get().wrapping_add(1));
-        RecvBuf {
-            kind: Kind::Ring {
-                ring: self.inner.clone(),
-                bid,
-                len: len.min(self.inner.buf_size),
-            },
+    /// Lends buffer `bid`, which a completion says holds `len` bytes.
+    pub(crate) fn lend(self: &Rc<Self>, bid: u16, len: usize) -> LentBuf {
+        self.out.set(self.out.get().wrapping_add(1));
+        LentBuf {
+            ring: self.clone(),
+            bid,
+            len: len.min(self.buf_size),
         }
     }
 
-    /// Shows the `len` bytes of buffer `bid` to `f`, then gives the buffer back to the kernel.
+    /// Shows the `len` bytes of buffer `bid`, which a completion named, to `f`, then gives
+    /// the buffer back to the kernel.
     pub(crate) fn recycle_with(&self, bid: u16, len: usize, f: impl FnOnce(&[u8])) {
-        f(self.inner.bytes(bid, len));
-        self.inner.publish(bid);
-        self.inner.wake_waiters();
+        self.out.set(self.out.get().wrapping_add(1));
+        f(self.bytes(bid, len));
+        self.publish(bid);
+        self.wake_waiters();
     }
 
     /// Ready when some buffer is not lent out (after `ENOBUFS`, re-arming makes sense).
     pub(crate) fn poll_available(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.inner.out.get() < self.inner.entries {
+        if self.out.get() < self.entries {
             return Poll::Ready(());
         }
-        self.inner.waiters.borrow_mut().push(cx.waker().clone());
+        self.waiters.borrow_mut().push(cx.waker().clone());
         Poll::Pending
     }
-}
 
-/// The kernel's `struct io_uring_buf`, whose fields we write one by one through raw pointers
-/// (`BufRingEntry` only offers `&mut self` setters).
-#[repr(C)]
-struct RawEntry {
-    addr: u64,
-    len: u32,
-    bid: u16,
-    /// Reserved in every entry but the first, where it is the ring's tail.
-    resv: u16,
-}
-
-const _: () = assert!(std::mem::size_of::<RawEntry>() == std::mem::size_of::<BufRingEntry>());
-const _: () = assert!(std::mem::align_of::<RawEntry>() <= 4096);
-
-impl RingInner {
     /// Gives buffer `bid` (back) to the kernel.
     fn publish(&self, bid: u16) {
         let tail = self.tail.get();
@@ -333,7 +257,7 @@ impl RingInner {
     }
 }
 
-impl Drop for RingInner {
+impl Drop for ProvidedBufs {
     fn drop(&mut self) {
         let free = match context::driver() {
             _ if self.driver_id == 0 => true,
@@ -350,7 +274,7 @@ impl Drop for RingInner {
             _ => driver::is_quiesced(self.driver_id),
         };
         if free {
-            // SAFETY: allocated in `new` with these layouts; the kernel no longer knows them.
+            // SAFETY: allocated in `register` with these layouts; the kernel no longer knows them.
             unsafe {
                 alloc::dealloc(self.ring.as_ptr().cast(), self.ring_layout);
                 alloc::dealloc(self.bufs.as_ptr(), self.bufs_layout);
@@ -360,92 +284,66 @@ impl Drop for RingInner {
     }
 }
 
-/// Received bytes lent by a [`BufRing`] (given back to the kernel on drop), or bytes a
-/// dropped read left behind. Dereferences to the bytes.
-///
-/// # Examples
-///
-/// ```
-/// use uring_rt::net::{TcpListener, TcpStream, BufRing};
-/// uring_rt::start(async {
-///     let ring = BufRing::new(16, 1024).unwrap();
-///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-///     let (server, _) = listener.accept().await.unwrap();
-///     client.write_all(b"ping".to_vec()).await.0.unwrap();
-///     let mut incoming = server.recv_stream(&ring).unwrap();
-///     let buf = incoming.next().await.unwrap().unwrap();
-///     assert_eq!(&buf[..], b"ping");
-/// });
-/// ```
-pub struct RecvBuf {
-    kind: Kind,
+/// The kernel's `struct io_uring_buf`, whose fields we write one by one through raw pointers
+/// (`BufRingEntry` only offers `&mut self` setters).
+#[repr(C)]
+struct RawEntry {
+    addr: u64,
+    len: u32,
+    bid: u16,
+    /// Reserved in every entry but the first, where it is the ring's tail.
+    resv: u16,
 }
 
-enum Kind {
-    Ring {
-        ring: Rc<RingInner>,
-        bid: u16,
-        len: usize,
-    },
-    Owned(Vec<u8>),
+const _: () = assert!(std::mem::size_of::<RawEntry>() == std::mem::size_of::<BufRingEntry>());
+const _: () = assert!(std::mem::align_of::<RawEntry>() <= 4096);
+
+/// A buffer of a provided-buffer ring that a completion named, lent until dropped, when it
+/// goes back to the kernel. Dereferences to the bytes received.
+pub(crate) struct LentBuf {
+    ring: Rc<ProvidedBufs>,
+    bid: u16,
+    len: usize,
 }
 
-impl RecvBuf {
-    /// Bytes that did not come from the ring (a dropped read's leftovers).
-    pub(crate) fn owned(bytes: Vec<u8>) -> RecvBuf {
-        RecvBuf {
-            kind: Kind::Owned(bytes),
-        }
-    }
-}
-
-impl fmt::Debug for RecvBuf {
+impl fmt::Debug for LentBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RecvBuf").field("len", &self.len()).finish()
+        f.debug_struct("LentBuf")
+            .field("bid", &self.bid)
+            .field("len", &self.len)
+            .finish()
     }
 }
 
-impl Deref for RecvBuf {
+impl Deref for LentBuf {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        match &self.kind {
-            Kind::Ring { ring, bid, len } => ring.bytes(*bid, *len),
-            Kind::Owned(v) => v,
-        }
+        self.ring.bytes(self.bid, self.len)
     }
 }
 
-// SAFETY: the bytes live in the ring's buffer memory (kept alive by the `Rc` in `Kind::Ring`)
-// or in the owned `Vec`; neither moves while the `RecvBuf` lives, and a ring buffer is handed
-// back to the kernel only in `Drop`, so the kernel never writes into it while it is in use as
-// a write source. All `len` bytes are initialized (the kernel received them).
-unsafe impl crate::buf::IoBuf for RecvBuf {
+// SAFETY: the bytes live in the ring's buffer memory, kept alive by the `Rc`, which does not
+// move while the `LentBuf` lives; the buffer goes back to the kernel only in `Drop`, so the
+// kernel never writes into it while it is in use as a write source. All `len` bytes are
+// initialized (the kernel received them).
+unsafe impl crate::buf::IoBuf for LentBuf {
     fn stable_ptr(&self) -> *const u8 {
         self.as_ptr()
     }
 
     fn bytes_init(&self) -> usize {
-        self.len()
+        self.len
     }
 
     fn bytes_total(&self) -> usize {
-        self.len()
+        self.len
     }
 }
 
-impl AsRef<[u8]> for RecvBuf {
-    fn as_ref(&self) -> &[u8] {
-        self
-    }
-}
-
-impl Drop for RecvBuf {
+impl Drop for LentBuf {
     fn drop(&mut self) {
-        if let Kind::Ring { ring, bid, .. } = &self.kind {
-            ring.publish(*bid);
-            ring.wake_waiters();
-        }
+        self.ring.publish(self.bid);
+        self.ring.wake_waiters();
     }
 }

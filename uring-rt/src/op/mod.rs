@@ -74,7 +74,7 @@ mod socket;
 
 pub(crate) use accept::Accept;
 pub(crate) use accept_multi::{accepted, AcceptMulti};
-pub use buf_ring::{BufRing, RecvBuf};
+pub(crate) use buf_ring::{LentBuf, ProvidedBufs};
 pub(crate) use connect::Connect;
 pub(crate) use msg::MsgHdr;
 pub(crate) use raw_addr::{unix_addr, unix_sock, RawAddr};

@@ -1,29 +1,27 @@
 //! `IORING_OP_RECV` with `IORING_RECV_MULTISHOT` and a provided-buffer ring.
 
 use std::io;
+use std::rc::Rc;
 
 use io_uring::{cqueue, opcode, squeue, types};
 
-use super::{cqe_result, BufRing, InputPermit, OpCode};
+use super::{cqe_result, InputPermit, OpCode, ProvidedBufs};
 use crate::driver::Completion;
 
 /// Receives into buffers the kernel picks from `ring`, one completion per chunk, until an
 /// error, end of stream, `ENOBUFS` or cancellation (kernel 6.0+). Used with `MultiOp`. Holds
-/// the stream's input permit; chunks that arrive after the stream of buffers was dropped are
-/// copied to the stream's stash and their buffers go back to the ring.
+/// the stream's input permit; chunks that arrive after the stream of buffers was dropped go
+/// to the fd kind (a stream stashes a copy) and their buffers go back to the ring.
 #[derive(Debug)]
 pub(crate) struct RecvMulti {
     permit: InputPermit,
-    ring: BufRing,
+    ring: Rc<ProvidedBufs>,
 }
 
 impl RecvMulti {
-    pub(crate) fn new(permit: InputPermit, ring: BufRing) -> RecvMulti {
+    /// The caller checked that `ring` is registered with this thread's ring.
+    pub(crate) fn new(permit: InputPermit, ring: Rc<ProvidedBufs>) -> RecvMulti {
         RecvMulti { permit, ring }
-    }
-
-    pub(crate) fn ring(&self) -> &BufRing {
-        &self.ring
     }
 }
 
