@@ -104,3 +104,31 @@ fn buffer_group_ids_are_per_ring_and_reused_after_drop() {
         assert!(x.bgid() != kept.bgid() && y.bgid() != kept.bgid());
     });
 }
+
+#[test]
+fn a_buf_ring_dropped_after_block_on_returned_gives_its_group_id_back() {
+    if !have_buf_rings() {
+        return;
+    }
+    let rt = Runtime::new().unwrap();
+    let (ring, id) = rt.block_on(async {
+        let ring = BufRing::new(4, 256).unwrap();
+        let id = ring.bgid();
+        (ring, id)
+    });
+    // No runtime entered here: the unregistration goes to the ring through its mailbox.
+    drop(ring);
+    rt.block_on(async {
+        uring_rt::io::nop().await.unwrap(); // one tick: the mail is delivered
+        let again = BufRing::new(4, 256).unwrap();
+        assert_eq!(
+            again.bgid(),
+            id,
+            "the dropped ring's group id was not given back"
+        );
+    });
+    // And a ring dropped after its runtime is gone is simply freed (nothing to unregister).
+    let ring = rt.block_on(async { BufRing::new(4, 256).unwrap() });
+    drop(rt);
+    drop(ring);
+}

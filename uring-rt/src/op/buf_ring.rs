@@ -8,6 +8,9 @@
 //! - The ring memory (`entries` × 16 bytes, page-aligned) and the buffer memory
 //!   (`entries` × `buf_size` bytes) are allocated once and freed only after the ring is
 //!   unregistered, or after the driver that knew it shut down cleanly; otherwise leaked.
+//!   The unregistration runs on the driver's thread with the driver: at once when it is the
+//!   current one, else through its mailbox (a `ProvidedBufs` dropped after `block_on`
+//!   returned), so the driver gets its group id back either way.
 //! - Buffer `bid` is owned by the kernel from the moment it is published (tail store) until a
 //!   completion names it; then by exactly one [`LentBuf`] (or an orphan copying it) until
 //!   that publishes it again. So user code reads a buffer only while the kernel cannot
@@ -32,7 +35,7 @@ use std::task::{Context, Poll, Waker};
 
 use io_uring::types::BufRingEntry;
 
-use crate::driver;
+use crate::driver::{self, Driver};
 use crate::runtime::context;
 
 /// A provided-buffer ring registered with this thread's ring (not `Send`: it belongs to the
@@ -259,28 +262,68 @@ impl ProvidedBufs {
 
 impl Drop for ProvidedBufs {
     fn drop(&mut self) {
-        let free = match context::driver() {
-            _ if self.driver_id == 0 => true,
-            Ok(d) if d.id() == self.driver_id => {
-                let done = d
-                    .with_submitter(|s| s.unregister_buf_ring(self.bgid))
-                    .is_ok();
-                if done {
-                    d.bgids().free(self.bgid);
-                }
-                done
-            }
-            // The ring is gone, and with it the registration.
-            _ => driver::is_quiesced(self.driver_id),
+        let memory = Memory {
+            ring: self.ring.cast(),
+            ring_layout: self.ring_layout,
+            bufs: self.bufs,
+            bufs_layout: self.bufs_layout,
         };
-        if free {
-            // SAFETY: allocated in `register` with these layouts; the kernel no longer knows them.
-            unsafe {
-                alloc::dealloc(self.ring.as_ptr().cast(), self.ring_layout);
-                alloc::dealloc(self.bufs.as_ptr(), self.bufs_layout);
-            }
+        let ring = self.driver_id;
+        if ring == 0 || driver::is_quiesced(ring) {
+            // Never registered, or the ring shut down cleanly and took the registration.
+            // SAFETY: the kernel does not know the memory (any more).
+            unsafe { memory.free() };
+            return;
         }
-        // Else the kernel may still write there: leak rather than free.
+        // The ring owns the registration: unregister there (now, if it is this thread's
+        // current ring, else at its next tick through its mailbox), then free. If the ring
+        // is gone by then, the task is dropped and the memory leaks: the kernel may still
+        // know it.
+        let bgid = self.bgid;
+        let current = context::driver().ok();
+        Driver::run_on(
+            current.as_deref(),
+            ring,
+            Box::new(move |d| {
+                if d.with_submitter(|s| s.unregister_buf_ring(bgid)).is_ok() {
+                    d.bgids().free(bgid);
+                    // SAFETY: unregistered: the kernel no longer knows the memory, and no op
+                    // uses it (ops hold the `ProvidedBufs`, which is being dropped).
+                    unsafe { memory.free() };
+                }
+                // Else the kernel may still write there: leak rather than free.
+            }),
+        );
+    }
+}
+
+/// The two allocations of a provided-buffer ring, on their way to being freed after the
+/// unregistration. No `Drop`: forgetting it leaks, the safe default.
+struct Memory {
+    ring: NonNull<u8>,
+    ring_layout: Layout,
+    bufs: NonNull<u8>,
+    bufs_layout: Layout,
+}
+
+// SAFETY: `Memory` is the sole owner of two heap allocations (no `Rc`, no thread-bound
+// state); freeing them from another thread is what the global allocator allows.
+unsafe impl Send for Memory {}
+
+impl Memory {
+    /// Frees both allocations.
+    ///
+    /// # Safety
+    ///
+    /// The kernel no longer knows the memory (unregistered, or its ring is gone cleanly) and
+    /// nothing else points into it.
+    unsafe fn free(self) {
+        // SAFETY: allocated in `ProvidedBufs::register` with these layouts; the caller
+        // guarantees nobody uses them any more.
+        unsafe {
+            alloc::dealloc(self.ring.as_ptr(), self.ring_layout);
+            alloc::dealloc(self.bufs.as_ptr(), self.bufs_layout);
+        }
     }
 }
 
