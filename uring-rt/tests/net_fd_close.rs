@@ -3,6 +3,7 @@
 //! runtime, or on a thread running another runtime. Its own test binary: the fd count is
 //! process-wide.
 
+use std::future::Future;
 use std::sync::Mutex;
 
 use uring_rt::net::{TcpListener, TcpStream, UnixStream};
@@ -184,5 +185,42 @@ fn files_dropped_off_their_runtime_thread_close_their_fds() {
             std::fs::read(dir.path().join(format!("f{i}"))).unwrap(),
             vec![i as u8; 512]
         );
+    }
+}
+
+#[test]
+fn a_stream_dropped_off_thread_with_a_read_in_flight_closes_its_fd_after_the_read() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        uring_rt::io::nop().await.unwrap();
+        let before = open_fds();
+        // A read armed on the ring (nothing to read yet), owning its stream.
+        let mut read = Box::pin(async move { b.read(Vec::with_capacity(64)).await });
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx).is_pending()))
+                .await;
+        assert!(polled, "the read completed with nothing sent");
+        // Future and stream dropped on another thread: the fd must close once the ring has
+        // cancelled the read (the op's data held the last clone of the fd).
+        std::thread::spawn(move || drop(read)).join().unwrap();
+        wait_for_fds(before - 1).await;
+        // The other end, dropped on the ring's thread: an async close through the ring.
+        drop(a);
+        wait_for_fds(before - 2).await;
+    });
+}
+
+/// Waits (bounded) until the process has `n` fds open, letting the ring run meanwhile.
+async fn wait_for_fds(n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while open_fds() != n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} fds open, want {n}: a dropped socket's fd was never closed",
+            open_fds()
+        );
+        uring_rt::time::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
