@@ -56,6 +56,8 @@
 
 pub mod buf;
 mod driver;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod fs;
 pub mod io;
 pub mod net;

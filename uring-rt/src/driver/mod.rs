@@ -5,14 +5,19 @@
 //! kernel may touch (`Orphan`) until the final completion.
 
 mod bgids;
+#[cfg(feature = "fault-injection")]
+mod fault;
 mod lifecycle;
 mod mailbox;
 mod ops;
 mod registry;
 mod ring;
 mod setup;
+mod submission;
 mod unpark;
 
+#[cfg(feature = "fault-injection")]
+pub use fault::{FaultConfig, FaultStats};
 pub(crate) use lifecycle::{Completion, Orphan};
 pub(crate) use mailbox::{AssertSend, Mail};
 pub(crate) use registry::{is_quiesced, lookup, Ring};

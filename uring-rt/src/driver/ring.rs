@@ -1,29 +1,24 @@
 //! The driver: one ring, its op slab, submission with back-pressure, reaping and parking.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::io;
-use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use io_uring::types::{SubmitArgs, Timespec};
-use io_uring::{opcode, squeue, types, IoUring, Probe};
+use io_uring::{squeue, Probe};
 
 use super::bgids::Bgids;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
-use super::ops::{Dropped, Ops};
+use super::ops::Dropped;
 use super::registry;
 use super::setup::{self, Config, TaskrunMode};
+use super::submission::{Inner, WAKE_TOKEN};
 use super::unpark::Unparker;
 
-/// `user_data` of the driver's own `ASYNC_CANCEL` SQEs (their completions are ignored).
-const CANCEL_TOKEN: u64 = u64::MAX;
-/// `user_data` of the eventfd read that wakes a parked ring.
-const WAKE_TOKEN: u64 = u64::MAX - 1;
 /// How long dropping a driver waits for the kernel to finish cancelled operations.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
@@ -57,20 +52,6 @@ pub(crate) struct Driver {
     bgids: Bgids,
 }
 
-struct Inner {
-    /// Dropped by hand in `Driver::drop`, or leaked when the kernel may still use its data.
-    ring: ManuallyDrop<IoUring>,
-    ops: Ops,
-    /// SQEs that did not fit in the SQ; they go first at the next submission, in order.
-    backlog: VecDeque<squeue::Entry>,
-    /// Where the eventfd read lands. Boxed: its address is in an SQE.
-    wake_buf: Box<u64>,
-    wake_armed: bool,
-    /// Reused between dispatches.
-    wakers: Vec<Waker>,
-    freed: Vec<Box<dyn Orphan>>,
-}
-
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
@@ -92,19 +73,17 @@ impl Driver {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let mailbox = Arc::new(Mailbox::new(unparker.clone()));
         registry::add(id, mailbox.clone());
+        #[allow(unused_mut)]
+        let mut inner = Inner::new(ring);
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = config.faults {
+            inner.faults = Some(super::fault::Faults::new(faults));
+        }
         Ok(Driver {
             id,
             mailbox,
             files: RefCell::new(None),
-            inner: RefCell::new(Inner {
-                ring: ManuallyDrop::new(ring),
-                ops: Ops::new(),
-                backlog: VecDeque::new(),
-                wake_buf: Box::new(0),
-                wake_armed: false,
-                wakers: Vec::with_capacity(64),
-                freed: Vec::new(),
-            }),
+            inner: RefCell::new(inner),
             unparker,
             mode,
             probe,
@@ -305,19 +284,26 @@ impl Driver {
         drop(dropped);
     }
 
+    /// What the fault-injection layer did so far.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn fault_stats(&self) -> super::fault::FaultStats {
+        self.inner
+            .borrow()
+            .faults
+            .as_ref()
+            .map(|f| f.stats())
+            .unwrap_or_default()
+    }
+
     /// Submits queued SQEs and collects completions without waiting.
     pub(crate) fn submit_and_reap(&self) -> usize {
         self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
-            let queued = inner.ring.submission().len();
-            let pending = queued + inner.backlog.len();
             // With DEFER_TASKRUN the kernel posts completions only when we enter with
-            // GETEVENTS, so an in-flight op is a reason to enter even with nothing to submit.
-            let needs_enter = pending > 0
-                || (self.mode == TaskrunMode::Defer && !inner.ops.is_empty())
-                || inner.ring.submission().taskrun();
-            if needs_enter {
+            // GETEVENTS, so an op awaiting the kernel is a reason to enter even with nothing
+            // to submit (a completed-but-untaken slot is not).
+            if inner.needs_enter(self.mode == TaskrunMode::Defer) {
                 inner.flush_backlog();
                 inner.enter(0, None);
             }
@@ -333,17 +319,21 @@ impl Driver {
     pub(crate) fn submit_now(&self) {
         let mut inner = self.inner.borrow_mut();
         inner.flush_backlog();
-        let result = inner.ring.submit();
-        absorb_transient(result);
+        inner.enter(0, None);
     }
 
     /// Blocks until a completion, a wake-up from another thread, or `timeout` (`None`: no
     /// limit), submitting queued SQEs in the same syscall. Then dispatches completions.
     pub(crate) fn park(&self, timeout: Option<Duration>) -> usize {
         // Mail may wake tasks (a released permit): then do not block.
-        let want = if self.drain_mailbox() { 0 } else { 1 };
+        let mail = self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
+            let want = if mail || inner.held_completions() {
+                0
+            } else {
+                1
+            };
             inner.arm_wake(self.unparker.eventfd());
             inner.flush_backlog();
             inner.enter(want, timeout);
@@ -374,159 +364,25 @@ impl Driver {
     }
 }
 
-impl Inner {
-    /// Queues an SQE, submitting to make room when the SQ is full; never drops it.
-    fn push(&mut self, entry: squeue::Entry) {
-        if self.backlog.is_empty() {
-            // SAFETY: the caller of `Driver::submit*` guaranteed the entry's pointers stay
-            // valid until its completion, wherever the entry waits before the kernel sees it.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
-                return;
-            }
-            // SQ full: hand what is queued to the kernel, then retry once.
-            self.enter(0, None);
-            // SAFETY: as above.
-            if unsafe { self.ring.submission().push(&entry) }.is_ok() {
-                return;
-            }
-        }
-        self.backlog.push_back(entry);
-    }
-
-    /// Queues an `ASYNC_CANCEL` for `user_data`; the backlog guarantees it is never lost.
-    fn push_cancel(&mut self, user_data: u64) {
-        let entry = opcode::AsyncCancel::new(user_data)
-            .build()
-            .user_data(CANCEL_TOKEN);
-        self.push(entry);
-    }
-
-    /// Moves backlogged SQEs into the SQ, submitting when it fills.
-    fn flush_backlog(&mut self) {
-        while let Some(entry) = self.backlog.front() {
-            // SAFETY: backlogged entries carry the same guarantee as in `push`.
-            if unsafe { self.ring.submission().push(entry) }.is_ok() {
-                self.backlog.pop_front();
-                continue;
-            }
-            let before = self.ring.submission().len();
-            self.enter(0, None);
-            if self.ring.submission().len() >= before {
-                // The kernel took nothing (EBUSY: the CQ must be reaped first); retry later.
-                break;
-            }
-        }
-    }
-
-    /// One `io_uring_enter`: submits the SQ and, with `want > 0`, waits for completions up to
-    /// `timeout`. Transient errors are absorbed: the entries stay queued for the next call.
-    fn enter(&mut self, want: usize, timeout: Option<Duration>) {
-        let to_submit = self.ring.submission().len() as u32;
-        let submitter = self.ring.submitter();
-        let result = match (want, timeout) {
-            (0, _) => {
-                // GETEVENTS also runs deferred completions (DEFER_TASKRUN) and flushes an
-                // overflowed CQ.
-                // SAFETY: no argument pointer is passed; flags are valid for io_uring_enter.
-                unsafe {
-                    submitter.enter::<libc::sigset_t>(
-                        to_submit,
-                        0,
-                        io_uring::EnterFlags::GETEVENTS.bits(),
-                        None,
-                    )
-                }
-            }
-            (want, Some(t)) => {
-                let ts = Timespec::from(t);
-                let args = SubmitArgs::new().timespec(&ts);
-                submitter.submit_with_args(want, &args)
-            }
-            (want, None) => submitter.submit_and_wait(want),
-        };
-        absorb_transient(result);
-    }
-
-    /// Arms the eventfd read that lets other threads wake this ring.
-    fn arm_wake(&mut self, eventfd: i32) {
-        if self.wake_armed {
-            return;
-        }
-        let entry = opcode::Read::new(
-            types::Fd(eventfd),
-            (&mut *self.wake_buf as *mut u64).cast(),
-            8,
-        )
-        .build()
-        .user_data(WAKE_TOKEN);
-        self.wake_armed = true;
-        self.push(entry);
-    }
-
-    /// Drains the CQ (and the kernel's overflow list) into the slots.
-    fn reap(&mut self) -> usize {
-        let mut count = 0;
-        loop {
-            let mut cq = self.ring.completion();
-            cq.sync();
-            for cqe in &mut cq {
-                count += 1;
-                let c = Completion {
-                    result: cqe.result(),
-                    flags: cqe.flags(),
-                };
-                match cqe.user_data() {
-                    CANCEL_TOKEN => {}
-                    WAKE_TOKEN => self.wake_armed = false,
-                    key => {
-                        let reaped = self.ops.complete(key as usize, c);
-                        if let Some(w) = reaped.waker {
-                            self.wakers.push(w);
-                        }
-                        if let Some(data) = reaped.freed {
-                            self.freed.push(data);
-                        }
-                    }
-                }
-            }
-            drop(cq);
-            // With IORING_FEAT_NODROP, completions that did not fit wait in the kernel's
-            // overflow list until an enter with GETEVENTS flushes them.
-            if self.ring.submission().cq_overflow() {
-                self.enter(0, None);
-                continue;
-            }
-            return count;
-        }
-    }
-}
-
-/// Checks the result of an `io_uring_enter`: transient errors are absorbed (what was queued
-/// stays queued for the next call), anything else is a bug or a broken ring.
-fn absorb_transient(result: io::Result<usize>) {
-    if let Err(e) = result {
-        match e.raw_os_error() {
-            // Timeout elapsed, interrupted by a signal, kernel short of memory, or the CQ
-            // must be drained first: the loop reaps and calls again.
-            Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EAGAIN) | Some(libc::EBUSY) => {}
-            _ => panic!("uring-rt: io_uring_enter failed unexpectedly: {e}"),
-        }
-    }
+/// Runs `f`, swallowing a panic: the driver's drop must not panic (a second panic while
+/// unwinding aborts the process).
+fn quietly(f: impl FnOnce()) {
+    let _ = panic::catch_unwind(AssertUnwindSafe(f));
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         // Mail first: released ops become `Ignored` slots that get cancelled below.
-        self.drain_mailbox();
+        quietly(|| {
+            self.drain_mailbox();
+        });
         let inner = self.inner.get_mut();
-        // Slots left are `Ignored` (their futures were dropped, the data is here), or belong to
-        // op futures that outlive the runtime. Cancel them all, and the wake read, then wait
-        // until the kernel has completed every one.
-        for key in inner.ops.in_flight_keys() {
-            inner.push_cancel(key as u64);
-        }
-        if inner.wake_armed {
-            inner.push_cancel(WAKE_TOKEN);
+        // Slots left are `Ignored` (their futures were dropped, the data is here), or belong
+        // to op futures that outlive the runtime. One `ASYNC_CANCEL` with `ALL | ANY` cancels
+        // them all, and the wake read; then wait until the kernel has completed every one.
+        let mut per_key_sent = false;
+        if inner.ops.has_in_flight() || inner.wake_armed {
+            inner.push_cancel_all();
         }
         let deadline = Instant::now() + SHUTDOWN_WAIT;
         while inner.ops.has_in_flight() || inner.wake_armed {
@@ -534,38 +390,61 @@ impl Drop for Driver {
             if now >= deadline {
                 break;
             }
+            if inner.cancel_all_refused && !per_key_sent {
+                // The kernel lacks `ASYNC_CANCEL_ALL` (before 5.19): one cancel per key.
+                per_key_sent = true;
+                for key in inner.ops.in_flight_keys() {
+                    inner.push_cancel(key as u64);
+                }
+                if inner.wake_armed {
+                    inner.push_cancel(WAKE_TOKEN);
+                }
+            }
             inner.flush_backlog();
-            inner.enter(1, Some(deadline - now));
+            let want = if inner.held_completions() { 0 } else { 1 };
+            inner.enter(want, Some((deadline - now).min(Duration::from_millis(100))));
             inner.reap();
-            inner.wakers.clear();
-            inner.freed.clear();
+            let wakers = std::mem::take(&mut inner.wakers);
+            let freed = std::mem::take(&mut inner.freed);
+            quietly(move || drop(wakers));
+            for data in freed {
+                quietly(move || drop(data));
+            }
         }
         let quiesced = !(inner.ops.has_in_flight() || inner.wake_armed);
-        // From here on, mail is refused: a late poster learns the ring's fate from the registry.
+        // From here on, mail is refused: a late poster learns the ring's fate from the
+        // registry. Marked before anything else is freed, so that what is freed below (the
+        // buffer ring of an orphaned stream) sees the ring as quiesced.
         registry::remove(self.id, quiesced);
         let late = self.mailbox.close();
-        let inner = self.inner.get_mut();
         if !quiesced {
             // The kernel still holds pointers into slot data (an uncancellable op): leak the
             // data, the wake buffer and the ring rather than free memory it may write.
+            let inner = self.inner.get_mut();
             inner.ops.leak_all();
             let wake_buf = std::mem::replace(&mut inner.wake_buf, Box::new(0));
             std::mem::forget(wake_buf);
             for mail in late {
                 match mail {
                     Mail::Op { data, .. } => std::mem::forget(data),
-                    Mail::Task(task) => task(self),
+                    Mail::Task(task) => quietly(|| task(self)),
                 }
             }
             return;
         }
         // Every slot completed: late op data is free to go; tasks still see the ring.
         for mail in late {
-            self.deliver(mail);
+            quietly(|| self.deliver(mail));
         }
         let inner = self.inner.get_mut();
+        // Slots still held (completed, never taken by a future that outlives us) own nothing
+        // the kernel uses; drop them with the slab.
+        let freed = std::mem::take(&mut inner.freed);
+        for data in freed {
+            quietly(move || drop(data));
+        }
         // SAFETY: the ring is dropped exactly once, here, and nothing in flight refers to
         // memory we are about to free (every slot completed).
-        unsafe { ManuallyDrop::drop(&mut inner.ring) };
+        unsafe { std::mem::ManuallyDrop::drop(&mut inner.ring) };
     }
 }

@@ -16,6 +16,9 @@ pub(crate) struct Config {
     pub(crate) defer_taskrun: bool,
     /// Try `COOP_TASKRUN | TASKRUN_FLAG` (when `DEFER_TASKRUN` is off or unsupported).
     pub(crate) coop_taskrun: bool,
+    /// The fault-injection layer to install.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) faults: Option<super::FaultConfig>,
 }
 
 impl Default for Config {
@@ -26,6 +29,8 @@ impl Default for Config {
             sqpoll_idle: None,
             defer_taskrun: true,
             coop_taskrun: true,
+            #[cfg(feature = "fault-injection")]
+            faults: None,
         }
     }
 }

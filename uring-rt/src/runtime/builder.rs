@@ -97,6 +97,24 @@ impl Builder {
         self
     }
 
+    /// Installs a fault-injection layer between the driver and the ring (tests only: cargo
+    /// feature `fault-injection`). See [`crate::fault`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder()
+    ///     .faults(uring_rt::fault::FaultConfig::new(9).delay(0.5))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { uring_rt::io::nop().await.unwrap() });
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn faults(mut self, config: crate::fault::FaultConfig) -> Builder {
+        self.config.faults = Some(config);
+        self
+    }
+
     /// Creates the runtime on the calling thread.
     ///
     /// # Errors

@@ -183,6 +183,20 @@ impl Runtime {
         self.driver().in_flight()
     }
 
+    /// What the fault-injection layer did so far (all zero without one). Cargo feature
+    /// `fault-injection`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// assert_eq!(rt.fault_stats().cqes_rewritten, 0);
+    /// ```
+    #[cfg(feature = "fault-injection")]
+    pub fn fault_stats(&self) -> crate::fault::FaultStats {
+        self.driver().fault_stats()
+    }
+
     /// Number of spawned tasks that have not finished.
     ///
     /// # Examples

@@ -1,0 +1,461 @@
+//! The ring side of the driver: queueing SQEs (with a backlog when the SQ is full), every
+//! `io_uring_enter`, reaping completions into the op slab, and what happens when the kernel
+//! refuses an enter.
+//!
+//! # Invariants
+//!
+//! - Nothing here panics. An `io_uring_enter` error is either transient (`EINTR`, `EAGAIN`,
+//!   `EBUSY`, `ETIME`: what was queued stays queued) or a fault of the ring.
+//! - A slot exists before its SQE is queued, so an SQE never outlives the record of its
+//!   owner. An SQE leaves the driver's hands (the kernel consumed it) only through an enter;
+//!   `sq_keys` lists the `user_data` of the SQEs in the SQ that the kernel has not consumed,
+//!   oldest first.
+//! - Faulted ring (`fault` set): SQEs the kernel provably never consumed (in the SQ of a ring
+//!   without SQPOLL, or with a dead SQPOLL thread: `EOWNERDEAD`; and the backlog) complete
+//!   with `-errno`, and from then on the ring never submits again if any of them is still in
+//!   the SQ (`stale`): the kernel never sees them, so their data may go. New ops complete with
+//!   `-errno` at once. Ops the kernel did consume keep their data until their completion
+//!   arrives; if it never does, the driver leaks their data when it drops.
+//! - `EBADR` (the kernel dropped completions: CQ overflow without `NODROP`) faults the ring
+//!   too: which ops lost their completion is unknown, so no data is freed on a guess.
+
+use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
+use std::task::Waker;
+use std::time::Duration;
+
+use io_uring::types::{SubmitArgs, Timespec};
+use io_uring::{opcode, squeue, types, EnterFlags, IoUring};
+
+use super::lifecycle::{Completion, Orphan};
+use super::ops::Ops;
+
+/// `user_data` of the driver's own `ASYNC_CANCEL` SQEs (their completions are ignored).
+pub(super) const CANCEL_TOKEN: u64 = u64::MAX;
+/// `user_data` of the eventfd read that wakes a parked ring.
+pub(super) const WAKE_TOKEN: u64 = u64::MAX - 1;
+/// `user_data` of the shutdown's one `ASYNC_CANCEL` with `ALL | ANY`.
+pub(super) const CANCEL_ALL_TOKEN: u64 = u64::MAX - 2;
+
+/// How long a faulted ring that cannot wait in the kernel sleeps between looks at its CQ.
+const FAULTED_NAP: Duration = Duration::from_millis(1);
+
+pub(super) struct Inner {
+    /// Dropped by hand in `Driver::drop`, or leaked when the kernel may still use its data.
+    pub(super) ring: ManuallyDrop<IoUring>,
+    pub(super) sqpoll: bool,
+    pub(super) ops: Ops,
+    /// SQEs that did not fit in the SQ; they go first at the next submission, in order.
+    pub(super) backlog: VecDeque<squeue::Entry>,
+    /// `user_data` of the SQEs in the SQ the kernel has not consumed yet, oldest first.
+    sq_keys: VecDeque<u64>,
+    /// The errno of the enter error that faulted the ring.
+    pub(super) fault: Option<i32>,
+    /// The SQ holds SQEs whose ops were failed: never submit again.
+    stale: bool,
+    /// The kernel's count of dropped completions when last seen.
+    cq_dropped: u32,
+    /// Where the eventfd read lands. Boxed: its address is in an SQE.
+    pub(super) wake_buf: Box<u64>,
+    pub(super) wake_armed: bool,
+    /// Per-key cancels are needed (the kernel refused `ASYNC_CANCEL_ALL`).
+    pub(super) cancel_all_refused: bool,
+    /// Reused between dispatches.
+    pub(super) wakers: Vec<Waker>,
+    pub(super) freed: Vec<Box<dyn Orphan>>,
+    /// Completions copied out of the CQ, reused between reaps.
+    batch: Vec<(u64, Completion)>,
+    #[cfg(feature = "fault-injection")]
+    pub(super) faults: Option<super::fault::Faults>,
+}
+
+/// Whether an enter error leaves the ring usable (what was queued stays queued).
+fn is_transient(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ETIME | libc::EINTR | libc::EAGAIN | libc::EBUSY
+    )
+}
+
+impl Inner {
+    pub(super) fn new(ring: IoUring) -> Inner {
+        let sqpoll = ring.params().is_setup_sqpoll();
+        Inner {
+            ring: ManuallyDrop::new(ring),
+            sqpoll,
+            ops: Ops::new(),
+            backlog: VecDeque::new(),
+            sq_keys: VecDeque::with_capacity(64),
+            fault: None,
+            stale: false,
+            cq_dropped: 0,
+            wake_buf: Box::new(0),
+            wake_armed: false,
+            cancel_all_refused: false,
+            wakers: Vec::with_capacity(64),
+            freed: Vec::new(),
+            batch: Vec::with_capacity(64),
+            #[cfg(feature = "fault-injection")]
+            faults: None,
+        }
+    }
+
+    /// Number of SQEs waiting for an enter (in the SQ or the backlog).
+    pub(super) fn queued(&mut self) -> usize {
+        self.ring.submission().len() + self.backlog.len()
+    }
+
+    /// Queues an SQE, submitting to make room when the SQ is full; never drops it. On a
+    /// faulted ring the SQE's op completes with the fault's errno instead (it never reaches
+    /// the kernel), except the driver's own cancels while the ring can still submit.
+    pub(super) fn push(&mut self, entry: squeue::Entry) {
+        let user_data = entry.get_user_data();
+        if let Some(errno) = self.fault {
+            let is_cancel = user_data == CANCEL_TOKEN || user_data == CANCEL_ALL_TOKEN;
+            if self.stale || !is_cancel {
+                self.fail_entry(user_data, errno);
+                return;
+            }
+        }
+        if self.backlog.is_empty() {
+            if self.push_sq(&entry) {
+                return;
+            }
+            // SQ full: hand what is queued to the kernel, then retry once.
+            self.enter(0, None);
+            if let (Some(errno), true) = (self.fault, self.stale) {
+                self.fail_entry(user_data, errno);
+                return;
+            }
+            if self.push_sq(&entry) {
+                return;
+            }
+        }
+        self.backlog.push_back(entry);
+    }
+
+    fn push_sq(&mut self, entry: &squeue::Entry) -> bool {
+        // SAFETY: the caller of `Driver::submit*` guaranteed the entry's pointers stay valid
+        // until its completion, wherever the entry waits before the kernel sees it.
+        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+            self.sq_keys.push_back(entry.get_user_data());
+            #[cfg(feature = "fault-injection")]
+            if let Some(f) = self.faults.as_mut() {
+                f.on_push(entry.get_user_data(), entry.get_opcode() as u8);
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Queues an `ASYNC_CANCEL` for `user_data`; the backlog guarantees it is never lost.
+    pub(super) fn push_cancel(&mut self, user_data: u64) {
+        let entry = opcode::AsyncCancel::new(user_data)
+            .build()
+            .user_data(CANCEL_TOKEN);
+        self.push(entry);
+    }
+
+    /// Queues one `ASYNC_CANCEL` of every request of the ring (`ALL | ANY`, Linux 5.19+).
+    pub(super) fn push_cancel_all(&mut self) {
+        let entry = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+            .build()
+            .user_data(CANCEL_ALL_TOKEN);
+        self.push(entry);
+    }
+
+    /// Moves backlogged SQEs into the SQ, submitting when it fills.
+    pub(super) fn flush_backlog(&mut self) {
+        while let Some(entry) = self.backlog.front() {
+            if let (Some(errno), true) = (self.fault, self.stale) {
+                for entry in std::mem::take(&mut self.backlog) {
+                    self.fail_entry(entry.get_user_data(), errno);
+                }
+                return;
+            }
+            let entry = entry.clone();
+            if self.push_sq(&entry) {
+                self.backlog.pop_front();
+                continue;
+            }
+            let before = self.ring.submission().len();
+            self.enter(0, None);
+            if self.fault.is_none() && self.ring.submission().len() >= before {
+                // The kernel took nothing (EBUSY: the CQ must be reaped first); retry later.
+                break;
+            }
+        }
+    }
+
+    /// Whether the tick must enter the kernel: SQEs to submit, or (DEFER_TASKRUN) ops
+    /// awaiting completions the kernel posts only when entered, or deferred work flagged.
+    pub(super) fn needs_enter(&mut self, defer: bool) -> bool {
+        self.queued() > 0
+            || (defer && self.ops.awaiting() > 0)
+            || self.ring.submission().taskrun()
+            || self.held_completions()
+    }
+
+    /// Whether the fault layer holds completions back (then nobody may block waiting).
+    pub(super) fn held_completions(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if let Some(f) = &self.faults {
+            return f.holds();
+        }
+        false
+    }
+
+    /// One `io_uring_enter`: submits the SQ and, with `want > 0`, waits for completions up to
+    /// `timeout`. Wakes a sleeping SQPOLL thread. Transient errors leave everything queued
+    /// for the next call; any other error faults the ring (see the module invariants).
+    pub(super) fn enter(&mut self, want: usize, timeout: Option<Duration>) {
+        let to_submit = if self.stale {
+            0
+        } else {
+            self.ring.submission().len() as u32
+        };
+        let sq = self.ring.submission();
+        let overflow = sq.cq_overflow();
+        let taskrun = sq.taskrun();
+        drop(sq);
+        let mut flags = EnterFlags::GETEVENTS;
+        if self.sqpoll && !self.stale {
+            // The SQ thread may have gone to sleep after its idle time: then only an enter
+            // with SQ_WAKEUP gets the queued SQEs submitted. (`need_wakeup` fences first.)
+            if self.ring.submission().need_wakeup() {
+                flags |= EnterFlags::SQ_WAKEUP;
+            } else if want == 0 && !overflow && !taskrun {
+                // The thread is awake and polling: nothing for a syscall to do.
+                self.prune_sq_keys();
+                return;
+            }
+        }
+        let result = self.enter_raw(to_submit, want, flags, timeout);
+        match result {
+            Ok(_) => {}
+            Err(errno) if is_transient(errno) => {}
+            Err(errno) => {
+                self.prune_sq_keys();
+                self.set_fault(errno);
+                if want > 0 {
+                    // The ring cannot wait in the kernel: do not spin either.
+                    std::thread::sleep(timeout.map_or(FAULTED_NAP, |t| t.min(FAULTED_NAP)));
+                }
+                return;
+            }
+        }
+        self.prune_sq_keys();
+    }
+
+    /// The syscall (through the fault layer when one is installed); `Err(errno)` on failure.
+    fn enter_raw(
+        &mut self,
+        to_submit: u32,
+        want: usize,
+        flags: EnterFlags,
+        timeout: Option<Duration>,
+    ) -> Result<usize, i32> {
+        #[cfg(feature = "fault-injection")]
+        let injected = match self.faults.as_mut() {
+            Some(f) => f.before_enter(self.sqpoll, to_submit > 0),
+            None => super::fault::EnterFault::None,
+        };
+        #[cfg(feature = "fault-injection")]
+        if let super::fault::EnterFault::Instead(errno) = injected {
+            return Err(errno);
+        }
+        let submitter = self.ring.submitter();
+        let result = match timeout {
+            Some(t) if want > 0 => {
+                let ts = Timespec::from(t);
+                let args = SubmitArgs::new().timespec(&ts);
+                // SAFETY: `args` lives across the call and is the extended argument that
+                // EXT_ARG announces; the flags are valid for io_uring_enter.
+                unsafe {
+                    submitter.enter(
+                        to_submit,
+                        want as u32,
+                        (flags | EnterFlags::EXT_ARG).bits(),
+                        Some(&args),
+                    )
+                }
+            }
+            // SAFETY: no argument pointer is passed; the flags are valid for io_uring_enter.
+            _ => unsafe {
+                submitter.enter::<libc::sigset_t>(to_submit, want as u32, flags.bits(), None)
+            },
+        };
+        #[cfg(feature = "fault-injection")]
+        if let super::fault::EnterFault::After(errno) = injected {
+            return Err(errno);
+        }
+        result.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
+    /// Forgets the `user_data` of SQEs the kernel has consumed.
+    fn prune_sq_keys(&mut self) {
+        let unconsumed = self.ring.submission().len();
+        while self.sq_keys.len() > unconsumed {
+            self.sq_keys.pop_front();
+        }
+    }
+
+    /// The ring faulted with `errno`: fail what provably never reached the kernel.
+    pub(super) fn set_fault(&mut self, errno: i32) {
+        if self.fault.is_some() {
+            return;
+        }
+        self.fault = Some(errno);
+        // With a live SQPOLL thread, an SQE in the SQ may be consumed at any moment: it
+        // counts as in flight. Without one (or with a dead one), it is never consumed once
+        // we stop submitting.
+        let provable = !self.sqpoll || errno == libc::EOWNERDEAD;
+        let stale: Vec<u64> = if provable {
+            self.sq_keys.drain(..).collect()
+        } else {
+            self.sq_keys.clear();
+            Vec::new()
+        };
+        self.stale = !stale.is_empty();
+        for user_data in stale {
+            self.fail_entry(user_data, errno);
+        }
+        for entry in std::mem::take(&mut self.backlog) {
+            self.fail_entry(entry.get_user_data(), errno);
+        }
+    }
+
+    /// Completes the op of an SQE that will never reach the kernel with `-errno`.
+    fn fail_entry(&mut self, user_data: u64, errno: i32) {
+        let c = Completion {
+            result: -errno,
+            flags: 0,
+        };
+        match user_data {
+            CANCEL_TOKEN | CANCEL_ALL_TOKEN => {}
+            WAKE_TOKEN => self.wake_armed = false,
+            key => self.deliver(key, c),
+        }
+    }
+
+    fn deliver(&mut self, key: u64, c: Completion) {
+        let reaped = self.ops.complete(key as usize, c);
+        if let Some(w) = reaped.waker {
+            self.wakers.push(w);
+        }
+        if let Some(data) = reaped.freed {
+            self.freed.push(data);
+        }
+    }
+
+    /// Arms the eventfd read that lets other threads wake this ring.
+    pub(super) fn arm_wake(&mut self, eventfd: i32) {
+        if self.wake_armed {
+            return;
+        }
+        let entry = opcode::Read::new(
+            types::Fd(eventfd),
+            (&mut *self.wake_buf as *mut u64).cast(),
+            8,
+        )
+        .build()
+        .user_data(WAKE_TOKEN);
+        self.wake_armed = true;
+        self.push(entry);
+    }
+
+    /// Drains the CQ (and the kernel's overflow list) into the slots.
+    pub(super) fn reap(&mut self) -> usize {
+        let mut count = 0;
+        // Bounded: a faulted ring may keep its overflow flag.
+        for _ in 0..16 {
+            let mut batch = std::mem::take(&mut self.batch);
+            let mut cq = self.ring.completion();
+            cq.sync();
+            let dropped = cq.overflow();
+            for cqe in &mut cq {
+                batch.push((
+                    cqe.user_data(),
+                    Completion {
+                        result: cqe.result(),
+                        flags: cqe.flags(),
+                    },
+                ));
+            }
+            drop(cq);
+            if dropped != self.cq_dropped {
+                // The kernel lost completions (no room in the CQ nor memory to keep them).
+                self.cq_dropped = dropped;
+                self.set_fault(libc::EBADR);
+            }
+            count += batch.len();
+            self.process(&mut batch);
+            self.batch = batch;
+            // With IORING_FEAT_NODROP, completions that did not fit wait in the kernel's
+            // overflow list until an enter with GETEVENTS flushes them.
+            if self.ring.submission().cq_overflow() {
+                self.enter(0, None);
+                continue;
+            }
+            break;
+        }
+        count += self.release_held();
+        count
+    }
+
+    fn process(&mut self, batch: &mut Vec<(u64, Completion)>) {
+        for (user_data, c) in batch.drain(..) {
+            #[cfg(feature = "fault-injection")]
+            let Some((user_data, c)) = self.filter_cqe(user_data, c) else {
+                continue;
+            };
+            self.dispatch_one(user_data, c);
+        }
+    }
+
+    pub(super) fn dispatch_one(&mut self, user_data: u64, c: Completion) {
+        match user_data {
+            CANCEL_TOKEN => {}
+            CANCEL_ALL_TOKEN => {
+                if c.result == -libc::EINVAL {
+                    // A kernel without ALL | ANY: cancel key by key.
+                    self.cancel_all_refused = true;
+                }
+            }
+            WAKE_TOKEN => self.wake_armed = false,
+            key => self.deliver(key, c),
+        }
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn filter_cqe(&mut self, user_data: u64, c: Completion) -> Option<(u64, Completion)> {
+        let own = user_data >= CANCEL_ALL_TOKEN;
+        let Some(faults) = self.faults.as_mut() else {
+            return Some((user_data, c));
+        };
+        match faults.on_cqe(user_data, c, own) {
+            super::fault::CqeFate::Deliver(c) => Some((user_data, c)),
+            super::fault::CqeFate::Held => None,
+            super::fault::CqeFate::EndMultishot(c) => {
+                // Ask the kernel to end the op for real; its final completion then carries
+                // the injected error (see `fault::Faults::on_cqe`).
+                self.push_cancel(user_data);
+                Some((user_data, c))
+            }
+        }
+    }
+
+    fn release_held(&mut self) -> usize {
+        #[cfg(feature = "fault-injection")]
+        if let Some(f) = self.faults.as_mut() {
+            let released = f.release();
+            let n = released.len();
+            for (user_data, c) in released {
+                self.dispatch_one(user_data, c);
+            }
+            return n;
+        }
+        0
+    }
+}
