@@ -13,6 +13,17 @@ pub(crate) struct Completion {
 }
 
 impl Completion {
+    /// Flag of a completion the driver made up for an SQE the kernel never saw (the ring
+    /// faulted first). Not a kernel flag: those use the low bits, and the buffer id, in the
+    /// high 16 bits, comes only with `IORING_CQE_F_BUFFER`, which such a completion lacks.
+    pub(crate) const NOT_SUBMITTED: u32 = 1 << 31;
+
+    /// Whether the kernel never saw the SQE (see [`Completion::NOT_SUBMITTED`]): whatever
+    /// the op would have done (close an fd) did not happen.
+    pub(crate) fn not_submitted(&self) -> bool {
+        self.flags & Self::NOT_SUBMITTED != 0
+    }
+
     /// Whether more completions follow for the same submission (`IORING_CQE_F_MORE`).
     pub(crate) fn has_more(&self) -> bool {
         io_uring::cqueue::more(self.flags)

@@ -522,4 +522,40 @@ mod tests {
         drop(ops.complete(a, cqe(0, 0)));
         assert_eq!(ops.in_flight_keys(), vec![b]);
     }
+
+    #[test]
+    fn single_shot_poll_on_an_ignored_slot_keeps_its_data() {
+        // Defect 6: the catch-all arm of `poll` used to overwrite any slot with `Waiting`,
+        // dropping an `Ignored` slot's data while the kernel may still write into it.
+        let mut ops = Ops::new();
+        let key = ops.insert();
+        let (data, _, freed) = probe();
+        assert!(is_cancel(ops.drop_op(key, data)));
+        let (_, w) = waker();
+        assert!(ops.poll(key, &mut Context::from_waker(&w)).is_pending());
+        assert!(!*freed.borrow(), "the orphan's data must stay in its slot");
+        drop(ops.complete(key, cqe(-libc::ECANCELED, 0)));
+        assert!(ops.is_empty(), "the final completion still frees the slot");
+    }
+
+    #[test]
+    fn completed_untaken_slot_does_not_await_the_kernel() {
+        // Defect 6: DEFER_TASKRUN decides whether to enter from the ops awaiting the kernel,
+        // not from slab occupancy.
+        let mut ops = Ops::new();
+        let a = ops.insert();
+        let m = ops.insert_multi();
+        assert_eq!(ops.awaiting(), 2);
+        drop(ops.complete(a, cqe(1, 0)));
+        assert_eq!(
+            ops.awaiting(),
+            1,
+            "a completed, untaken slot awaits nothing"
+        );
+        drop(ops.complete(m, cqe(1, MORE)));
+        assert_eq!(ops.awaiting(), 1);
+        drop(ops.complete(m, cqe(0, 0)));
+        assert_eq!(ops.awaiting(), 0);
+        assert_eq!(ops.len(), 2, "both slots still wait for their futures");
+    }
 }

@@ -329,11 +329,7 @@ impl Driver {
         let mail = self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
-            let want = if mail || inner.held_completions() {
-                0
-            } else {
-                1
-            };
+            let want = if mail || inner.must_not_block() { 0 } else { 1 };
             inner.arm_wake(self.unparker.eventfd());
             inner.flush_backlog();
             inner.enter(want, timeout);
@@ -356,7 +352,15 @@ impl Driver {
         for w in wakers.drain(..) {
             w.wake();
         }
-        freed.clear();
+        if std::thread::panicking() {
+            // Unwinding (a runtime dropped by a panic): a destructor that panics now would
+            // abort the process.
+            for data in freed.drain(..) {
+                quietly(move || drop(data));
+            }
+        } else {
+            freed.clear();
+        }
         let mut inner = self.inner.borrow_mut();
         inner.wakers = wakers;
         inner.freed = freed;

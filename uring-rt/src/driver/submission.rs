@@ -39,6 +39,8 @@ pub(super) const CANCEL_ALL_TOKEN: u64 = u64::MAX - 2;
 
 /// How long a faulted ring that cannot wait in the kernel sleeps between looks at its CQ.
 const FAULTED_NAP: Duration = Duration::from_millis(1);
+/// Longest wait in the kernel of a faulted ring (its wake-up read may be gone).
+const FAULTED_WAIT: Duration = Duration::from_millis(10);
 
 pub(super) struct Inner {
     /// Dropped by hand in `Driver::drop`, or leaked when the kernel may still use its data.
@@ -194,7 +196,13 @@ impl Inner {
         self.queued() > 0
             || (defer && self.ops.awaiting() > 0)
             || self.ring.submission().taskrun()
-            || self.held_completions()
+            || self.must_not_block()
+    }
+
+    /// Whether the loop must not block: wake-ups are pending (ops failed outside a
+    /// dispatch), or the fault layer holds completions back.
+    pub(super) fn must_not_block(&self) -> bool {
+        !self.wakers.is_empty() || !self.freed.is_empty() || self.held_completions()
     }
 
     /// Whether the fault layer holds completions back (then nobody may block waiting).
@@ -219,6 +227,12 @@ impl Inner {
         let overflow = sq.cq_overflow();
         let taskrun = sq.taskrun();
         drop(sq);
+        // A faulted ring may have no armed wake-up read: never wait long in the kernel.
+        let timeout = match (self.fault, timeout) {
+            (Some(_), Some(t)) => Some(t.min(FAULTED_WAIT)),
+            (Some(_), None) => Some(FAULTED_WAIT),
+            (None, t) => t,
+        };
         let mut flags = EnterFlags::GETEVENTS;
         if self.sqpoll && !self.stale {
             // The SQ thread may have gone to sleep after its idle time: then only an enter
@@ -330,7 +344,7 @@ impl Inner {
     fn fail_entry(&mut self, user_data: u64, errno: i32) {
         let c = Completion {
             result: -errno,
-            flags: 0,
+            flags: Completion::NOT_SUBMITTED,
         };
         match user_data {
             CANCEL_TOKEN | CANCEL_ALL_TOKEN => {}

@@ -15,6 +15,8 @@ pub(crate) struct Close {
     /// Taken when the SQE is built (the kernel closes it from then on); closed by `Drop`
     /// if the op is dropped before it was submitted.
     fd: Option<OwnedFd>,
+    /// The fd once it moved into the SQE: closed by hand if the kernel never saw the SQE.
+    raw: RawFd,
 }
 
 impl Close {
@@ -23,7 +25,10 @@ impl Close {
     /// Without a runtime on the polling thread the op fails and the fd is closed by
     /// `close(2)` when the op drops. Callers check `IORING_OP_CLOSE` (5.6+) in the probe first.
     pub(crate) fn op(fd: OwnedFd) -> Op<Close> {
-        Op::new(Close { fd: Some(fd) })
+        Op::new(Close {
+            fd: Some(fd),
+            raw: -1,
+        })
     }
 }
 
@@ -37,26 +42,43 @@ unsafe impl OpCode for Close {
 
     fn create_entry(&mut self) -> squeue::Entry {
         let fd = self.fd.take().map_or(-1, IntoRawFd::into_raw_fd);
+        self.raw = fd;
         opcode::Close::new(types::Fd(fd)).build()
     }
 
     fn complete(self, c: Completion) -> io::Result<()> {
+        close_unsubmitted(self.raw, c);
         cqe_result(c).map(|_| ())
+    }
+
+    fn orphan_completion(&mut self, c: Completion) {
+        close_unsubmitted(self.raw, c);
+    }
+}
+
+/// The kernel never saw the close of `fd` (a faulted ring): close it here.
+fn close_unsubmitted(fd: RawFd, c: Completion) {
+    if c.not_submitted() && fd >= 0 {
+        // SAFETY: `fd` was ours, moved into an SQE the kernel never consumed.
+        unsafe { libc::close(fd) };
     }
 }
 
 /// Closes `fd` without waiting: through the ring when a runtime is entered on this thread
 /// and the kernel has `IORING_OP_CLOSE`, else with `close(2)` right away.
 pub(crate) fn close_in_background(fd: RawFd) {
-    struct Ignore;
-    impl Orphan for Ignore {
-        fn orphan_completion(&mut self, _completion: Completion) {}
+    /// Closes the fd by hand if the kernel never saw the SQE.
+    struct Closing(RawFd);
+    impl Orphan for Closing {
+        fn orphan_completion(&mut self, c: Completion) {
+            close_unsubmitted(self.0, c);
+        }
     }
     match context::driver() {
         Ok(driver) if driver.is_supported(opcode::Close::CODE) => {
             let entry = opcode::Close::new(types::Fd(fd)).build();
             // SAFETY: the SQE carries no pointer.
-            unsafe { driver.submit_orphan(entry, Box::new(Ignore)) };
+            unsafe { driver.submit_orphan(entry, Box::new(Closing(fd))) };
         }
         _ => {
             // SAFETY: `fd` is owned by the caller, which gives it up here.

@@ -241,6 +241,9 @@ impl Runtime {
         );
         let _entered = self.enter();
         let driver = self.driver();
+        // What was released while the runtime was not running goes back to the ring first
+        // (a registration dropped after the last `block_on` is undone before new ones).
+        driver.drain_mailbox();
         let unparker = driver.unparker().clone();
         let main = Arc::new(MainWaker {
             woken: AtomicBool::new(true),
