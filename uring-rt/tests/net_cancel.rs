@@ -197,3 +197,33 @@ fn recv_stream_dropped_keeps_bytes_for_read() {
         assert_eq!(buf, b"kept");
     });
 }
+
+#[test]
+fn read_dropped_after_a_reset_keeps_the_error_for_the_next_read() {
+    uring_rt::start(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = thread::spawn(move || std::net::TcpStream::connect(addr).unwrap());
+        let (stream, _) = listener.accept().await.unwrap();
+        let peer = peer.join().unwrap();
+        // A read is submitted, the peer resets the connection (RST, not FIN), the kernel
+        // completes the read with ECONNRESET while nobody polls it, then it is dropped.
+        let mut read = Box::pin(stream.read(Vec::with_capacity(64)));
+        assert!(poll_once(&mut read).await.is_none());
+        socket2::SockRef::from(&peer)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(peer);
+        sleep(Duration::from_millis(20)).await;
+        drop(read);
+        // The socket reports the reset once; the dropped read took it, the next read gets it.
+        let (res, _) = stream.read(Vec::with_capacity(64)).await;
+        assert_eq!(
+            res.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::ConnectionReset)
+        );
+        // After the error: end of stream, as the kernel reports it.
+        let (res, _) = stream.read(Vec::with_capacity(64)).await;
+        assert_eq!(res.unwrap(), 0);
+    });
+}

@@ -48,6 +48,8 @@ pub(crate) struct Gate {
 struct Slow {
     bytes: VecDeque<u8>,
     conns: VecDeque<OwnedFd>,
+    /// The error a dropped read got (`errno`), returned after the stashed bytes.
+    error: Option<i32>,
     waiters: Vec<Waker>,
 }
 
@@ -63,7 +65,7 @@ impl Gate {
     }
 
     fn update_stashed(&self, slow: &Slow) {
-        let any = !slow.bytes.is_empty() || !slow.conns.is_empty();
+        let any = !slow.bytes.is_empty() || !slow.conns.is_empty() || slow.error.is_some();
         self.stashed.store(any, Ordering::SeqCst);
     }
 
@@ -97,6 +99,13 @@ impl FdExt for Gate {
     fn keep_conn(&self, conn: OwnedFd) {
         let mut slow = self.slow();
         slow.conns.push_back(conn);
+        self.stashed.store(true, Ordering::SeqCst);
+    }
+
+    fn keep_error(&self, errno: i32) {
+        let mut slow = self.slow();
+        // The first error is the socket's; later reads of a dropped op only repeat it.
+        slow.error.get_or_insert(errno);
         self.stashed.store(true, Ordering::SeqCst);
     }
 }
@@ -154,6 +163,22 @@ impl SharedFd<Gate> {
         let bytes: Vec<u8> = slow.bytes.drain(..).collect();
         gate.update_stashed(&slow);
         (!bytes.is_empty()).then_some(bytes)
+    }
+
+    /// Takes the stashed error of a dropped read, once its bytes were taken. Call with the
+    /// input permit held.
+    pub(crate) fn take_error(&self) -> Option<std::io::Error> {
+        let gate = self.ext();
+        if !gate.has_stash() {
+            return None;
+        }
+        let mut slow = gate.slow();
+        if !slow.bytes.is_empty() {
+            return None;
+        }
+        let errno = slow.error.take()?;
+        gate.update_stashed(&slow);
+        Some(std::io::Error::from_raw_os_error(errno))
     }
 
     /// Takes stashed bytes, up to the free room of `buf`, into `buf`: the count, or `None`

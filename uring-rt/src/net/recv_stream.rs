@@ -124,6 +124,9 @@ impl RecvStream {
         if let Some(bytes) = self.fd.take_all_bytes() {
             return Poll::Ready(Some(Ok(RecvBuf::owned(bytes))));
         }
+        if let Some(e) = self.fd.take_error() {
+            return Poll::Ready(Some(Err(e)));
+        }
         loop {
             if self.wait_buf {
                 ready!(self.ring.poll_available(cx));

@@ -30,6 +30,9 @@ impl StreamCore {
         if let Some(n) = self.fd.take_bytes(&mut buf) {
             return (Ok(n), buf);
         }
+        if let Some(e) = self.fd.take_error() {
+            return (Err(e), buf);
+        }
         Op::new(op::Recv::new(permit, buf)).await
     }
 
@@ -45,6 +48,9 @@ impl StreamCore {
             }
             if total > 0 {
                 return (Ok(total), bufs);
+            }
+            if let Some(e) = self.fd.take_error() {
+                return (Err(e), bufs);
             }
         }
         let (res, bufs) = Op::new(op::RecvMsg::new(permit, bufs)).await;

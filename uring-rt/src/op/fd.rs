@@ -38,6 +38,12 @@ pub(crate) trait FdExt: Send + Sync + 'static {
     fn keep_conn(&self, conn: OwnedFd) {
         drop(conn);
     }
+
+    /// The error (`errno`) an input op got after its future was dropped: a socket reports
+    /// an error such as `ECONNRESET` once, so it is kept for the next read. Default: dropped.
+    fn keep_error(&self, errno: i32) {
+        let _ = errno;
+    }
 }
 
 /// No extension: an fd that is only shared (datagram sockets, sockets being connected).
@@ -167,6 +173,15 @@ impl InputPermit {
     pub(crate) fn keep_bytes(&self, bytes: &[u8]) {
         if !bytes.is_empty() {
             self.fd.ext().keep_bytes(bytes);
+        }
+    }
+
+    /// The error of an input op whose future was dropped: to the fd kind (a stream keeps it
+    /// for the next read, after any kept bytes). Our own cancellation (`ECANCELED`) and
+    /// retryable results (`EINTR`, `EAGAIN`) are not errors of the socket and are not kept.
+    pub(crate) fn keep_error(&self, errno: i32) {
+        if !matches!(errno, libc::ECANCELED | libc::EINTR | libc::EAGAIN) {
+            self.fd.ext().keep_error(errno);
         }
     }
 

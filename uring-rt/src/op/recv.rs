@@ -46,11 +46,14 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     }
 
     fn orphan_completion(&mut self, c: Completion) {
-        if let Ok(n) = cqe_result(c) {
-            // SAFETY: the kernel wrote `n <= bytes_total()` bytes at the buffer's stable
-            // address, which `self` still owns.
-            let got = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n as usize) };
-            self.permit.keep_bytes(got);
+        match cqe_result(c) {
+            Ok(n) => {
+                // SAFETY: the kernel wrote `n <= bytes_total()` bytes at the buffer's stable
+                // address, which `self` still owns.
+                let got = unsafe { std::slice::from_raw_parts(self.buf.stable_ptr(), n as usize) };
+                self.permit.keep_bytes(got);
+            }
+            Err(_) => self.permit.keep_error(-c.result),
         }
     }
 }

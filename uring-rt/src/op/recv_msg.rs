@@ -64,6 +64,7 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
 
     fn orphan_completion(&mut self, c: Completion) {
         let Ok(n) = cqe_result(c) else {
+            self.permit.keep_error(-c.result);
             return;
         };
         let mut left = n as usize;

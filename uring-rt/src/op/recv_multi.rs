@@ -40,6 +40,10 @@ unsafe impl OpCode for RecvMulti {
 
     fn orphan_completion(&mut self, c: Completion) {
         let Some(bid) = cqueue::buffer_select(c.flags) else {
+            // Out of provided buffers is the ring's state, not the socket's.
+            if c.result < 0 && c.result != -libc::ENOBUFS {
+                self.permit.keep_error(-c.result);
+            }
             return;
         };
         let n = cqe_result(c).unwrap_or(0) as usize;
