@@ -80,6 +80,28 @@ impl Deref for DriverRef {
     }
 }
 
+/// Runs `f` with the context of runtime `id` on that runtime's thread: now if it is the one
+/// entered here, else when it next runs (through its driver's mailbox). Dropped unrun if the
+/// runtime is gone, or if it is not entered when the mail arrives (it is shutting down).
+pub(crate) fn run_on(id: u64, f: impl FnOnce(&Context) + Send + 'static) {
+    let ctx = current();
+    if let Some(ctx) = ctx.as_deref().filter(|c| c.id == id) {
+        f(ctx);
+        return;
+    }
+    Driver::run_on(
+        None,
+        id,
+        Box::new(move |_driver| {
+            with(|ctx| {
+                if let Some(ctx) = ctx.filter(|c| c.id == id) {
+                    f(ctx);
+                }
+            })
+        }),
+    );
+}
+
 /// Makes `ctx` current until the guard drops.
 pub(crate) fn set(ctx: Rc<Context>) -> ContextGuard {
     let prev = CURRENT.with(|c| c.replace(Some(ctx)));

@@ -7,7 +7,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::time::Instant;
@@ -51,6 +51,7 @@ impl fmt::Debug for Runtime {
             .field("mode", &self.driver().mode())
             .field("tasks", &self.local.live_tasks())
             .field("in_flight", &self.driver().in_flight())
+            .field("timers", &self.context.timers.borrow().len())
             .finish()
     }
 }
@@ -120,14 +121,14 @@ impl Runtime {
     }
 
     pub(crate) fn from_config(config: &Config) -> io::Result<Runtime> {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let driver = Driver::new(config)?;
         let local = Box::new(Local::new(Box::new(RingUnpark(driver.unparker().clone()))));
         let handle = Handle {
             shared: local.shared().clone(),
         };
         let context = Rc::new(Context {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            // The driver's id: unique in the process, and what mail to this runtime uses.
+            id: driver.id(),
             driver,
             timers: RefCell::new(Timers::new()),
             handle,

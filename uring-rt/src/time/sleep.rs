@@ -163,13 +163,14 @@ impl Future for Sleep {
 }
 
 impl Sleep {
+    /// Removes the timer from its runtime: here if that runtime is entered, else on its thread
+    /// at its next tick (a `Sleep` dropped on another thread or after `block_on` returned
+    /// must not leave its timer, and the waker it holds, behind).
     fn deregister(&mut self) {
         if let Some((rt, key)) = self.registered.take() {
-            context::with(|ctx| {
-                if let Some(ctx) = ctx.filter(|c| c.id == rt) {
-                    if let Ok(mut timers) = ctx.timers.try_borrow_mut() {
-                        timers.remove(key);
-                    }
+            context::run_on(rt, move |ctx| {
+                if let Ok(mut timers) = ctx.timers.try_borrow_mut() {
+                    timers.remove(key);
                 }
             });
         }
