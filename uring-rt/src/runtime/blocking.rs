@@ -1,16 +1,22 @@
 //! The blocking thread pool behind `spawn_blocking`: threads are started on demand up to a
-//! bound, and exit after idling.
+//! bound, and exit after idling. Its queue is bounded too: a job that cannot be queued, or
+//! that no thread could ever run (none could be started), is refused: it is called with the
+//! error instead of being run, so its caller always hears back.
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Most threads the pool runs at once; further jobs wait in its queue.
 pub const MAX_BLOCKING_THREADS: usize = 512;
+/// Most jobs waiting in the pool's queue; `spawn_blocking` beyond it fails its handle.
+pub const MAX_BLOCKING_QUEUE: usize = 65_536;
 /// An idle pool thread exits after this long without work.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// A job: called with `Ok(())` on a pool thread to run, or with the error that refused it.
+type Job = Box<dyn FnOnce(io::Result<()>) + Send + 'static>;
 
 struct Pool {
     state: Mutex<State>,
@@ -35,10 +41,22 @@ fn pool() -> &'static Pool {
     })
 }
 
-/// Runs `job` on a pool thread.
+/// Runs `job` on a pool thread, or refuses it (calls it with the error, on this thread) when
+/// the queue is full or no thread could be started to run it.
 pub(crate) fn execute(job: Job) {
     let pool = pool();
     let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    if state.queue.len() >= MAX_BLOCKING_QUEUE {
+        drop(state);
+        job(Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "the blocking pool's queue is full ({MAX_BLOCKING_QUEUE} jobs wait for \
+                 {MAX_BLOCKING_THREADS} threads)"
+            ),
+        )));
+        return;
+    }
     state.queue.push_back(job);
     if state.idle > state.notified {
         state.notified += 1;
@@ -49,11 +67,20 @@ pub(crate) fn execute(job: Job) {
         let spawned = std::thread::Builder::new()
             .name("uring-rt-blocking".into())
             .spawn(worker);
-        if spawned.is_ok() {
-            state.threads += 1;
+        match spawned {
+            Ok(_) => state.threads += 1,
+            // Threads exist: the job waits for one of them.
+            Err(_) if state.threads > 0 => {}
+            // No thread at all, and none can be started: nobody would ever run the job.
+            Err(e) => {
+                let job = state.queue.pop_back().expect("pushed above");
+                drop(state);
+                job(Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot start a blocking-pool thread: {e}"),
+                )));
+            }
         }
-        // If no thread could be started the job waits for an existing one; with none at all
-        // it is run by the next successful spawn.
     }
 }
 
@@ -63,7 +90,7 @@ fn worker() {
     loop {
         if let Some(job) = state.queue.pop_front() {
             drop(state);
-            job();
+            job(Ok(()));
             state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
             continue;
         }

@@ -23,7 +23,7 @@ mod spawn;
 mod thread_per_core;
 pub(crate) mod timers;
 
-pub use blocking::MAX_BLOCKING_THREADS;
+pub use blocking::{MAX_BLOCKING_QUEUE, MAX_BLOCKING_THREADS};
 pub use builder::Builder;
 pub use handle::Handle;
 pub use rt::Runtime;

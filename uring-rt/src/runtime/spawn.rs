@@ -47,6 +47,13 @@ where
 /// runtime's thread when it returns. A panic in `f` becomes a [`JoinError`](crate::JoinError)
 /// with `is_panic()`. Aborting the handle does not stop `f`.
 ///
+/// The pool runs at most [`MAX_BLOCKING_THREADS`](crate::runtime::MAX_BLOCKING_THREADS)
+/// closures at once and queues at most
+/// [`MAX_BLOCKING_QUEUE`](crate::runtime::MAX_BLOCKING_QUEUE) more. A closure beyond that, or
+/// one that no pool thread could ever run (none can be started), is not run: its handle
+/// reports a [`JoinError`](crate::JoinError) with `is_panic()` whose payload is the
+/// `io::Error` (`WouldBlock` for a full queue).
+///
 /// # Panics
 ///
 /// When called outside a runtime.
@@ -70,8 +77,13 @@ where
     });
     let job_slot = slot.clone();
     let handle = spawn(BlockingTask { slot });
-    blocking::execute(Box::new(move || {
-        let result = catch_unwind(AssertUnwindSafe(f));
+    blocking::execute(Box::new(move |run: std::io::Result<()>| {
+        let result = match run {
+            Ok(()) => catch_unwind(AssertUnwindSafe(f)),
+            // Refused: the handle reports it as the job's failure (a `JoinError` whose panic
+            // payload is the `io::Error`).
+            Err(e) => Err(Box::new(e) as Box<dyn std::any::Any + Send>),
+        };
         *job_slot.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         job_slot.waker.wake();
     }));
