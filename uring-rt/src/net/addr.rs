@@ -139,13 +139,43 @@ fn lookup(name: &str) -> io::Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
-/// Resolves on this thread (for the synchronous `bind` calls).
+/// Resolves for the synchronous `bind` calls: on this thread outside a runtime; on a ring's
+/// thread only what needs no lookup (addresses, and `localhost`, which is the loopback
+/// addresses), because a DNS lookup there would stall every task and op of the ring.
+///
+/// # Errors
+///
+/// `InvalidInput` for a name other than `localhost` on a runtime's thread, saying to resolve
+/// it first (`uring_rt::spawn_blocking`, or the address itself).
 pub(crate) fn resolve_blocking<A: ToSocketAddrs + ?Sized>(addr: &A) -> io::Result<Vec<SocketAddr>> {
     match addr.to_resolve()? {
         Resolve::One(a) => Ok(vec![a]),
         Resolve::Many(v) => Ok(v),
+        Resolve::Lookup(name) if crate::runtime::context::is_entered() => loopback(&name)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "cannot bind to {name:?} on a runtime's thread: resolving a name there \
+                         would block the ring; pass an IP address, or resolve the name first \
+                         (for example inside uring_rt::spawn_blocking)"
+                    ),
+                )
+            }),
         Resolve::Lookup(name) => lookup(&name),
     }
+}
+
+/// `localhost:port` as the loopback addresses (IPv4 first), without a lookup.
+fn loopback(name: &str) -> Option<Vec<SocketAddr>> {
+    let (host, port) = name.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    host.eq_ignore_ascii_case("localhost").then(|| {
+        vec![
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+        ]
+    })
 }
 
 /// Resolves, running any DNS lookup on the blocking pool.
