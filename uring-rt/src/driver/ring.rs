@@ -431,7 +431,9 @@ impl Drop for Driver {
             for mail in late {
                 match mail {
                     Mail::Op { data, .. } => std::mem::forget(data),
-                    Mail::Task(task) => quietly(|| task(self)),
+                    // Not run: undoing a registration (freeing a buffer ring's memory) is
+                    // not safe while the kernel may still use it. What a task owns leaks.
+                    Mail::Task(task) => quietly(move || drop(task)),
                 }
             }
             return;
