@@ -92,3 +92,30 @@ fn fixed_buf_pool_dropped_after_block_on_is_unregistered() {
         again.err()
     );
 }
+
+/// Defect 6: a `Sleep` dropped on another thread takes its timer out of its runtime (at the
+/// runtime's next tick) instead of leaking it with the waker it holds.
+#[test]
+fn sleep_dropped_on_another_thread_removes_its_timer() {
+    let rt = Runtime::new().unwrap();
+    let mut sleep = Box::pin(uring_rt::time::sleep(Duration::from_secs(3600)));
+    arm(&rt, &mut sleep);
+    assert!(format!("{rt:?}").contains("timers: 1"), "{rt:?}");
+    std::thread::spawn(move || drop(sleep)).join().unwrap();
+    rt.block_on(async { uring_rt::io::nop().await.unwrap() });
+    assert!(format!("{rt:?}").contains("timers: 0"), "{rt:?}");
+}
+
+/// Defect 6: binding to a name on a runtime's thread never runs a DNS lookup there: a name
+/// other than `localhost` is refused at once with a clear error.
+#[test]
+fn bind_on_the_ring_thread_refuses_names_instead_of_resolving() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let err = uring_rt::net::TcpListener::bind("uring-rt-test.invalid:0").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("resolve"), "{err}");
+        let local = uring_rt::net::TcpListener::bind("localhost:0").unwrap();
+        assert!(local.local_addr().unwrap().ip().is_loopback());
+    });
+}
