@@ -38,6 +38,12 @@ impl Completion {
 pub(crate) trait Orphan: 'static {
     /// Called for each completion that arrives after the future was dropped.
     fn orphan_completion(&mut self, completion: Completion);
+
+    /// The ring is gone while the kernel may still use the data: keep what it may touch
+    /// allocated forever, release the rest (see `OpCode::leak`). Default: leak it all.
+    fn leak(self: Box<Self>) {
+        std::mem::forget(self);
+    }
 }
 
 /// Where an operation is in its life.

@@ -105,10 +105,18 @@ impl<T: Orphan> Orphan for AssertSend<T> {
     fn orphan_completion(&mut self, completion: Completion) {
         self.0.orphan_completion(completion);
     }
+
+    fn leak(self: Box<Self>) {
+        Box::new(self.0).leak();
+    }
 }
 
 impl Orphan for Box<dyn Orphan + Send> {
     fn orphan_completion(&mut self, completion: Completion) {
         (**self).orphan_completion(completion);
+    }
+
+    fn leak(self: Box<Self>) {
+        (*self).leak();
     }
 }

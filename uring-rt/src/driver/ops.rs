@@ -275,7 +275,14 @@ impl Ops {
     /// Gives up on every slot without running destructors: used only when the kernel may still
     /// write into their data and we cannot wait any longer (leaking is the safe choice).
     pub(crate) fn leak_all(&mut self) {
-        std::mem::forget(std::mem::take(&mut self.slots));
+        for (_, slot) in std::mem::take(&mut self.slots) {
+            match slot {
+                // Data the kernel may still touch stays allocated; its permits are released.
+                Lifecycle::Ignored(data) => data.leak(),
+                // The rest holds no memory the kernel knows (wakers, completions).
+                other => drop(other),
+            }
+        }
         self.awaiting = 0;
     }
 }

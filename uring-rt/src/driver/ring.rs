@@ -430,7 +430,7 @@ impl Drop for Driver {
             std::mem::forget(wake_buf);
             for mail in late {
                 match mail {
-                    Mail::Op { data, .. } => std::mem::forget(data),
+                    Mail::Op { data, .. } => data.leak(),
                     // Not run: undoing a registration (freeing a buffer ring's memory) is
                     // not safe while the kernel may still use it. What a task owns leaks.
                     Mail::Task(task) => quietly(move || drop(task)),

@@ -30,6 +30,13 @@ impl Accept {
 // SAFETY: the SQE points at `self.addr.storage` and `self.addr.len`, inside a heap allocation
 // owned by the op.
 unsafe impl OpCode for Accept {
+    fn leak(self) {
+        // The address storage may still be written: it stays allocated; accepts go on.
+        let Accept { permit, addr } = self;
+        std::mem::forget(addr);
+        drop(permit);
+    }
+
     type Output = io::Result<(OwnedFd, RawAddr)>;
 
     fn fail(self, err: io::Error) -> io::Result<(OwnedFd, RawAddr)> {

@@ -31,6 +31,11 @@ pub(crate) fn accepted(c: Completion) -> std::io::Result<std::os::fd::OwnedFd> {
 
 // SAFETY: the SQE carries no pointer.
 unsafe impl OpCode for AcceptMulti {
+    fn leak(self) {
+        // No memory of ours in the SQE: only the permit matters.
+        drop(self.permit);
+    }
+
     type Output = ();
 
     fn fail(self, _err: io::Error) {}

@@ -126,6 +126,16 @@ pub(crate) unsafe trait OpCode: 'static {
     fn orphan_completion(&mut self, completion: Completion) {
         let _ = completion;
     }
+
+    /// The ring is gone without proof that the kernel is done with this op: keep every byte
+    /// the SQE points at allocated forever, but release what others wait for (an input
+    /// permit), so that the stream is not wedged. Default: leak everything.
+    fn leak(self)
+    where
+        Self: Sized,
+    {
+        std::mem::forget(self);
+    }
 }
 
 /// Owns an op's data inside the driver's slot after its future was dropped.
@@ -134,6 +144,10 @@ struct Orphaned<T: OpCode>(T);
 impl<T: OpCode> Orphan for Orphaned<T> {
     fn orphan_completion(&mut self, completion: Completion) {
         self.0.orphan_completion(completion);
+    }
+
+    fn leak(self: Box<Self>) {
+        self.0.leak();
     }
 }
 
@@ -246,11 +260,11 @@ fn release<T: OpCode>(ring: u64, key: usize, data: T) {
                 if driver::is_quiesced(ring) {
                     drop(data);
                 } else {
-                    std::mem::forget(data);
+                    data.leak();
                 }
             }
         }
-        Some(driver::Ring::Leaked) => std::mem::forget(data),
+        Some(driver::Ring::Leaked) => data.leak(),
         None => drop(data),
     }
 }

@@ -25,6 +25,13 @@ impl<B: IoBufMut> Recv<B> {
 // SAFETY: the SQE points at `buf`'s storage, which `IoBufMut` keeps at a stable address
 // (on the heap or static) for as long as the op owns `buf`.
 unsafe impl<B: IoBufMut> OpCode for Recv<B> {
+    fn leak(self) {
+        // The buffer may still be written: it stays allocated; the stream's reads go on.
+        let Recv { permit, buf } = self;
+        std::mem::forget(buf);
+        drop(permit);
+    }
+
     type Output = BufResult<usize, B>;
 
     fn fail(self, err: io::Error) -> BufResult<usize, B> {

@@ -37,6 +37,14 @@ impl<B: IoBufMut> RecvMsg<B> {
 // its `iov` vector's heap storage, and into the storage of `bufs`, which `IoBufMut` keeps
 // stable while the op owns them.
 unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
+    fn leak(self) {
+        // The buffers and the header may still be used: they stay allocated; the stream's
+        // reads go on.
+        let RecvMsg { permit, bufs, msg } = self;
+        std::mem::forget((bufs, msg));
+        drop(permit);
+    }
+
     type Output = BufResult<(usize, RawAddr), Vec<B>>;
 
     fn fail(self, err: io::Error) -> BufResult<(usize, RawAddr), Vec<B>> {

@@ -28,6 +28,13 @@ impl RecvMulti {
 // SAFETY: the SQE carries no pointer; the kernel writes into buffers of `ring`, which the op
 // keeps alive (an `Rc`) and which stay allocated until unregistered.
 unsafe impl OpCode for RecvMulti {
+    fn leak(self) {
+        // The buffer ring may still be written: it stays allocated; the stream's reads go on.
+        let RecvMulti { permit, ring } = self;
+        std::mem::forget(ring);
+        drop(permit);
+    }
+
     type Output = ();
 
     fn fail(self, _err: io::Error) {}
