@@ -119,3 +119,64 @@ fn bind_on_the_ring_thread_refuses_names_instead_of_resolving() {
         assert!(local.local_addr().unwrap().ip().is_loopback());
     });
 }
+
+/// Defect 2, the leak path: a ring that cannot prove the kernel is done with an op (here: a
+/// faulted ring that can no longer submit the read's cancel) leaks the op's buffer at drop,
+/// but releases the stream's input permit, so the stream still reads under another runtime.
+#[test]
+fn stream_of_a_ring_that_leaked_its_read_still_reads() {
+    // Enter 1 submits the read and a nop; enter 2 fails for good before the next nop is
+    // submitted, leaving it in the SQ: the ring never submits again.
+    let rt = Runtime::builder()
+        .faults(uring_rt::fault::FaultConfig::new(5).fail_enter(2, libc::ENXIO))
+        .build()
+        .unwrap();
+    let (a, b) = rt.block_on(async { UnixStream::pair().unwrap() });
+    let b = Arc::new(b);
+    let reader = b.clone();
+    let mut read: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+        let _ = reader.read(Vec::with_capacity(16)).await;
+    });
+    rt.block_on(async {
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        assert!(read.as_mut().poll(&mut cx).is_pending());
+        uring_rt::io::nop().await.unwrap();
+        let err = uring_rt::io::nop().await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENXIO));
+        // In flight in the kernel, its cancel cannot be submitted.
+        drop(read);
+    });
+    // Waits (5 s) for a completion that cannot come, then leaks the read's buffer.
+    drop(rt);
+    let rt2 = Runtime::new().unwrap();
+    let got = rt2.block_on(async {
+        // The leaked kernel read, still armed, may take the first write; the second then
+        // reaches this read.
+        a.write_all(b"later".to_vec()).await.0.unwrap();
+        let read = b.read(Vec::with_capacity(16));
+        let writer = async {
+            uring_rt::time::sleep(Duration::from_millis(100)).await;
+            a.write_all(b"again".to_vec()).await.0.unwrap();
+            std::future::pending::<()>().await;
+        };
+        let both = async {
+            let mut read = std::pin::pin!(read);
+            let mut writer = std::pin::pin!(writer);
+            std::future::poll_fn(|cx| {
+                let _ = writer.as_mut().poll(cx);
+                read.as_mut().poll(cx)
+            })
+            .await
+        };
+        timeout(Duration::from_secs(5), both).await
+    });
+    let (res, buf) = got.expect("the permit of the leaked read must have been released");
+    let n = res.unwrap();
+    assert!(n > 0);
+    assert!(
+        b"lateragain".windows(n).any(|w| w == &buf[..n]),
+        "{:?}",
+        &buf[..n]
+    );
+}
