@@ -45,6 +45,22 @@
 //! kernel to finish them before any buffer or the ring is freed; if the kernel still has not
 //! finished, the memory is leaked, never freed.
 //!
+//! An operation dropped away from its ring (on another thread, or after `block_on` returned)
+//! hands its data to the ring's mailbox; the ring cancels it at its next tick and frees the
+//! data after the final completion. The same path returns registered buffers, registered
+//! files and timers dropped away from their runtime.
+//!
+//! # When the kernel fails
+//!
+//! Nothing in the submission path panics. A transient `io_uring_enter` error (`EINTR`,
+//! `EAGAIN`, `EBUSY`) leaves every SQE queued for the next tick. Any other error (`EOWNERDEAD`
+//! when an SQPOLL thread died, `EBADR` after the kernel dropped completions, `ENXIO`, ...)
+//! faults the ring: operations the kernel never received complete with that error and get
+//! their buffers back, later operations fail the same way, and operations the kernel did
+//! receive keep their buffers until their completion arrives. With SQPOLL, every submission
+//! wakes a sleeping SQ thread. The cargo feature `fault-injection` adds a `fault` module that
+//! injects such failures for tests.
+//!
 //! # Requirements
 //!
 //! Linux 5.19 or newer with io_uring enabled (6.1+ recommended for `DEFER_TASKRUN`); Rust
