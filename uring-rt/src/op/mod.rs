@@ -117,6 +117,13 @@ pub(crate) unsafe trait OpCode: 'static {
     /// Turns the completion into the output, giving the owned data back.
     fn complete(self, completion: Completion) -> Self::Output;
 
+    /// The opcode the op needs (its code, name and first Linux version), checked against the
+    /// ring's probe at first poll, where the ring is found anyway: the op then fails with
+    /// `Unsupported` without a second lookup of the ring in its constructor.
+    fn required(&self) -> Option<(u8, &'static str, &'static str)> {
+        None
+    }
+
     /// The output of an op that never reached the kernel (no runtime on the polling thread,
     /// a faulted ring): `err`, with the owned data (a buffer) handed back.
     fn fail(self, err: io::Error) -> Self::Output;
@@ -286,6 +293,11 @@ impl<T: OpCode> Future for Op<T> {
                     .data
                     .as_mut()
                     .expect("op data present until completion");
+                if let Some((code, name, kernel)) = data.required() {
+                    if !driver.is_supported(code) {
+                        return Poll::Ready(this.fail(support::unsupported(name, kernel)));
+                    }
+                }
                 let entry = data.create_entry();
                 // SAFETY: `T: OpCode` keeps the entry's pointers valid while `data` lives;
                 // `data` stays in this future until the completion is taken, or moves into

@@ -4,7 +4,7 @@ use std::io;
 
 use io_uring::{opcode, squeue};
 
-use super::{cqe_result, support, FileFd, Op, OpCode};
+use super::{cqe_result, FileFd, Op, OpCode};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
@@ -22,11 +22,10 @@ impl<B: IoBufMut> Read<B> {
     /// and a clone of the fd until the completion.
     ///
     /// # Errors
-    /// `Unsupported` before Linux 5.6; no runtime on this thread.
+    /// None today (the `Result` stays for the callers): the op's first poll fails it with
+    /// `Unsupported` when the kernel lacks the opcode, and outside a runtime.
     pub(crate) fn op(fd: &FileFd, buf: B, pos: u64) -> Result<Op<Read<B>>, (io::Error, B)> {
-        if let Err(e) = support::require(opcode::Read::CODE, "IORING_OP_READ", "5.6") {
-            return Err((e, buf));
-        }
+        // The kernel support is checked at first poll (`OpCode::required`).
         Ok(Op::new(Read {
             fd: fd.clone(),
             buf,
@@ -39,6 +38,10 @@ impl<B: IoBufMut> Read<B> {
 // `bytes_total()` bytes while `self.buf` lives (`IoBuf`/`IoBufMut` contracts).
 unsafe impl<B: IoBufMut> OpCode for Read<B> {
     type Output = BufResult<usize, B>;
+
+    fn required(&self) -> Option<(u8, &'static str, &'static str)> {
+        Some((opcode::Read::CODE, "IORING_OP_READ", "5.6"))
+    }
 
     fn fail(self, err: io::Error) -> BufResult<usize, B> {
         (Err(err), self.buf)

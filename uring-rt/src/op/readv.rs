@@ -4,7 +4,7 @@ use std::io;
 
 use io_uring::{opcode, squeue};
 
-use super::{cqe_result, support, FileFd, IoVecs, Op, OpCode};
+use super::{cqe_result, FileFd, IoVecs, Op, OpCode};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
@@ -23,15 +23,14 @@ impl<B: IoBufMut> Readv<B> {
     /// heap, so moves keep the SQE's pointers valid) until the completion.
     ///
     /// # Errors
-    /// `Unsupported` without `IORING_OP_READV`; no runtime on this thread.
+    /// None today (the `Result` stays for the callers): the op's first poll fails it with
+    /// `Unsupported` when the kernel lacks the opcode, and outside a runtime.
     pub(crate) fn op(
         fd: &FileFd,
         mut bufs: Vec<B>,
         pos: u64,
     ) -> Result<Op<Readv<B>>, (io::Error, Vec<B>)> {
-        if let Err(e) = support::require(opcode::Readv::CODE, "IORING_OP_READV", "5.1") {
-            return Err((e, bufs));
-        }
+        // The kernel support is checked at first poll (`OpCode::required`).
         let iovecs = IoVecs::new(
             bufs.iter_mut()
                 .map(|b| (b.stable_mut_ptr(), b.bytes_total())),
@@ -49,6 +48,10 @@ impl<B: IoBufMut> Readv<B> {
 // stable heap bytes (`IoBufMut`), all owned by `self`.
 unsafe impl<B: IoBufMut> OpCode for Readv<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    fn required(&self) -> Option<(u8, &'static str, &'static str)> {
+        Some((opcode::Readv::CODE, "IORING_OP_READV", "5.1"))
+    }
 
     fn fail(self, err: io::Error) -> BufResult<usize, Vec<B>> {
         (Err(err), self.bufs)

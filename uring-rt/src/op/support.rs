@@ -13,11 +13,16 @@ pub(crate) fn require(code: u8, name: &str, kernel: &str) -> io::Result<()> {
     if context::driver()?.is_supported(code) {
         Ok(())
     } else {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!("{name} is not supported by this kernel (needs Linux {kernel} or newer)"),
-        ))
+        Err(unsupported(name, kernel))
     }
+}
+
+/// The error of an opcode the kernel lacks.
+pub(crate) fn unsupported(name: &str, kernel: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{name} is not supported by this kernel (needs Linux {kernel} or newer)"),
+    )
 }
 
 /// Whether the current ring supports `code` (false outside a runtime).

@@ -4,7 +4,7 @@ use std::io;
 
 use io_uring::{opcode, squeue};
 
-use super::{cqe_result, support, FileFd, IoVecs, Op, OpCode};
+use super::{cqe_result, FileFd, IoVecs, Op, OpCode};
 use crate::buf::{BufResult, IoBuf};
 use crate::driver::Completion;
 
@@ -23,15 +23,14 @@ impl<B: IoBuf> Writev<B> {
     /// heap, so moves keep the SQE's pointers valid) until the completion.
     ///
     /// # Errors
-    /// `Unsupported` without `IORING_OP_WRITEV`; no runtime on this thread.
+    /// None today (the `Result` stays for the callers): the op's first poll fails it with
+    /// `Unsupported` when the kernel lacks the opcode, and outside a runtime.
     pub(crate) fn op(
         fd: &FileFd,
         bufs: Vec<B>,
         pos: u64,
     ) -> Result<Op<Writev<B>>, (io::Error, Vec<B>)> {
-        if let Err(e) = support::require(opcode::Writev::CODE, "IORING_OP_WRITEV", "5.1") {
-            return Err((e, bufs));
-        }
+        // The kernel support is checked at first poll (`OpCode::required`).
         let iovecs = IoVecs::new(
             bufs.iter()
                 .map(|b| (b.stable_ptr().cast_mut(), b.bytes_init())),
@@ -49,6 +48,10 @@ impl<B: IoBuf> Writev<B> {
 // stable heap bytes (`IoBuf`), all owned by `self`. The kernel only reads them.
 unsafe impl<B: IoBuf> OpCode for Writev<B> {
     type Output = BufResult<usize, Vec<B>>;
+
+    fn required(&self) -> Option<(u8, &'static str, &'static str)> {
+        Some((opcode::Writev::CODE, "IORING_OP_WRITEV", "5.1"))
+    }
 
     fn fail(self, err: io::Error) -> BufResult<usize, Vec<B>> {
         (Err(err), self.bufs)
