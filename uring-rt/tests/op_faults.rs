@@ -398,6 +398,7 @@ impl std::task::Wake for NoopWake {
 /// lose nothing: every byte arrives once, in order, and the slab is empty after.
 #[test]
 fn multishot_receives_ended_by_faults_lose_no_byte() {
+    let _serial = serial();
     let seed = std::env::var("URING_RT_FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
