@@ -129,6 +129,7 @@ fn enter_ebadr_faults_the_ring_without_panicking() {
 /// enters to make room; that enter fails for good. Every op gets the error, none panics.
 #[test]
 fn enter_fault_while_the_sq_is_full_fails_every_op() {
+    let _serial = serial();
     let rt = Runtime::builder()
         .entries(2)
         .faults(FaultConfig::new(2).fail_enter(1, libc::EOWNERDEAD))
@@ -155,6 +156,7 @@ fn enter_fault_while_the_sq_is_full_fails_every_op() {
 /// the ops complete normally at the next enter.
 #[test]
 fn transient_enter_errors_lose_nothing() {
+    let _serial = serial();
     for (seed, e) in [(1, libc::EINTR), (2, libc::EAGAIN), (3, libc::EBUSY)] {
         let rt = Runtime::builder()
             .faults(FaultConfig::new(seed).fail_enter(1, e))
