@@ -1,10 +1,12 @@
-//! The io_uring driver: the ring, the slab of in-flight operations and their lifecycle,
+//! The driver: the ring (io_uring, or its epoll emulation behind [`backend::Backend`]), the slab of in-flight operations and their lifecycle,
 //! submission, cancellation, the feature probe and cross-thread wake-ups.
 //!
 //! Knows nothing of files, sockets or tasks: an operation is an SQE, a slot and the data the
 //! kernel may touch (`Orphan`) until the final completion.
 
+mod backend;
 mod bgids;
+mod epoll;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod lifecycle;
@@ -23,7 +25,7 @@ pub(crate) use mailbox::{AssertSend, Mail};
 pub(crate) use registry::{is_quiesced, lookup, Ring};
 pub(crate) use ring::Driver;
 pub(crate) use setup::Config;
-pub use setup::{SetupError, TaskrunMode};
+pub use setup::{DriverKind, SetupError, TaskrunMode};
 pub(crate) use unpark::Unparker;
 
 /// Size in bytes of one slot of the op slab: the driver's cost per in-flight operation (the

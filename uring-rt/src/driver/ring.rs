@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use io_uring::{squeue, Probe};
+use io_uring::squeue;
 
 use super::bgids::Bgids;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::ops::Dropped;
 use super::registry;
-use super::setup::{self, Config, TaskrunMode};
+use super::setup::{self, Config, DriverKind, TaskrunMode};
 use super::submission::{Inner, WAKE_TOKEN};
 use super::unpark::Unparker;
 
@@ -47,7 +47,9 @@ pub(crate) struct Driver {
     /// The registered-file table, registered (sparse) on first use.
     files: RefCell<Option<FileTable>>,
     mode: TaskrunMode,
-    probe: Probe,
+    /// Which opcodes run (the kernel's probe, or what the epoll driver emulates).
+    supported: [u64; 4],
+    kind: DriverKind,
     /// Buffer-group ids of the provided-buffer rings registered with this ring.
     bgids: Bgids,
 }
@@ -64,10 +66,20 @@ impl std::fmt::Debug for Driver {
 impl Driver {
     pub(crate) fn new(config: &Config) -> io::Result<Driver> {
         let (ring, mode) = setup::build(config)?;
-        let mut probe = Probe::new();
-        // A kernel without the probe opcode (older than 5.6) leaves `probe` empty: every
-        // optional opcode then reports unsupported, which is the safe answer.
-        let _ = ring.submitter().register_probe(&mut probe);
+        let kind = ring.kind();
+        let mut supported = [0u64; 4];
+        {
+            let probe = ring.probe();
+            for code in 0..=255u8 {
+                let yes = match &probe {
+                    Some(probe) => probe.is_supported(code),
+                    None => super::epoll::Ring::is_supported(code),
+                };
+                if yes {
+                    supported[usize::from(code / 64)] |= 1 << (code % 64);
+                }
+            }
+        }
         let unparker = Unparker::new()?;
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -86,7 +98,8 @@ impl Driver {
             inner: RefCell::new(inner),
             unparker,
             mode,
-            probe,
+            supported,
+            kind,
             bgids: Bgids::default(),
         })
     }
@@ -101,15 +114,64 @@ impl Driver {
         self.mode
     }
 
-    /// Whether the kernel supports `opcode` (from the probe taken at setup).
+    /// Whether the kernel supports `opcode` (from the probe taken at setup), or the epoll
+    /// driver emulates it.
     pub(crate) fn is_supported(&self, opcode: u8) -> bool {
-        self.probe.is_supported(opcode)
+        self.supported[usize::from(opcode / 64)] & (1 << (opcode % 64)) != 0
     }
 
-    /// Runs `f` with the ring's submitter, for registrations (buffers, files, buffer rings).
-    pub(crate) fn with_submitter<R>(&self, f: impl FnOnce(&io_uring::Submitter<'_>) -> R) -> R {
-        let inner = self.inner.borrow();
-        f(&inner.ring.submitter())
+    /// Which driver runs: never `Auto`.
+    pub(crate) fn kind(&self) -> DriverKind {
+        self.kind
+    }
+
+    /// Registers buffers with the ring (`IORING_REGISTER_BUFFERS`).
+    ///
+    /// # Safety
+    /// The memory stays allocated until [`Driver::unregister_buffers`] succeeds or the ring
+    /// is gone.
+    pub(crate) unsafe fn register_buffers(&self, iovecs: &[libc::iovec]) -> io::Result<()> {
+        // SAFETY: the caller's contract.
+        unsafe { self.inner.borrow_mut().ring.register_buffers(iovecs) }
+    }
+
+    /// Unregisters the ring's buffers.
+    pub(crate) fn unregister_buffers(&self) -> io::Result<()> {
+        self.inner.borrow_mut().ring.unregister_buffers()
+    }
+
+    /// Registers a sparse table of `n` files.
+    fn register_files_sparse(&self, n: u32) -> io::Result<()> {
+        self.inner.borrow_mut().ring.register_files_sparse(n)
+    }
+
+    /// Puts `fds` in the file table from slot `off` (`-1` empties a slot).
+    fn register_files_update(&self, off: u32, fds: &[std::os::fd::RawFd]) -> io::Result<usize> {
+        self.inner.borrow_mut().ring.register_files_update(off, fds)
+    }
+
+    /// Registers a provided-buffer ring as group `bgid`.
+    ///
+    /// # Safety
+    /// The ring memory at `addr` stays allocated until unregistered or the ring is gone.
+    pub(crate) unsafe fn register_buf_ring(
+        &self,
+        addr: u64,
+        entries: u16,
+        bgid: u16,
+    ) -> io::Result<()> {
+        // SAFETY: the caller's contract.
+        unsafe {
+            self.inner
+                .borrow_mut()
+                .ring
+                .register_buf_ring(addr, entries, bgid)
+        }
+    }
+
+    /// Unregisters buffer group `bgid`.
+    pub(crate) fn unregister_buf_ring(&self, bgid: u16) -> io::Result<()> {
+        self.inner.borrow_mut().ring.unregister_buf_ring(bgid)
     }
 
     /// The buffer-group ids of this ring's provided-buffer rings (one each, given back on
@@ -153,17 +215,16 @@ impl Driver {
     pub(crate) fn register_file(&self, fd: i32) -> io::Result<u32> {
         let mut files = self.files.borrow_mut();
         if files.is_none() {
-            self.with_submitter(|s| s.register_files_sparse(FILE_TABLE_SIZE))
-                .map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!(
-                            "cannot register a file table of {FILE_TABLE_SIZE} slots with the \
+            self.register_files_sparse(FILE_TABLE_SIZE).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot register a file table of {FILE_TABLE_SIZE} slots with the \
                              ring ({e}); sparse tables need Linux 5.19+, and RLIMIT_NOFILE \
                              must allow {FILE_TABLE_SIZE} files"
-                        ),
-                    )
-                })?;
+                    ),
+                )
+            })?;
             *files = Some(FileTable::default());
         }
         let table = files.as_mut().expect("registered above");
@@ -184,7 +245,7 @@ impl Driver {
                 ));
             }
         };
-        match self.with_submitter(|s| s.register_files_update(slot, &[fd])) {
+        match self.register_files_update(slot, &[fd]) {
             Ok(_) => Ok(slot),
             Err(e) => {
                 table.free.push(slot);
@@ -195,10 +256,7 @@ impl Driver {
 
     /// Empties `slot` of the registered-file table (the kernel drops its file reference).
     pub(crate) fn unregister_file(&self, slot: u32) {
-        if self
-            .with_submitter(|s| s.register_files_update(slot, &[-1]))
-            .is_ok()
-        {
+        if self.register_files_update(slot, &[-1]).is_ok() {
             if let Some(table) = self.files.borrow_mut().as_mut() {
                 table.free.push(slot);
             }

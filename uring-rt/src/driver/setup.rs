@@ -6,6 +6,9 @@ use std::io;
 
 use io_uring::IoUring;
 
+use super::backend::Backend;
+use super::epoll;
+
 /// How the driver sets up its ring. Built by `runtime::Builder`.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
@@ -19,6 +22,8 @@ pub(crate) struct Config {
     /// The fault-injection layer to install.
     #[cfg(feature = "fault-injection")]
     pub(crate) faults: Option<super::FaultConfig>,
+    /// The driver asked for; `None`: `URING_RT_DRIVER`, else `Auto`.
+    pub(crate) driver: Option<DriverKind>,
 }
 
 impl Default for Config {
@@ -31,6 +36,7 @@ impl Default for Config {
             coop_taskrun: true,
             #[cfg(feature = "fault-injection")]
             faults: None,
+            driver: None,
         }
     }
 }
@@ -48,8 +54,89 @@ pub enum TaskrunMode {
     Default,
 }
 
-/// Builds a ring, trying the best setup flags first.
-pub(crate) fn build(config: &Config) -> io::Result<(IoUring, TaskrunMode)> {
+/// Which driver a runtime uses.
+///
+/// `Auto` (the default) takes io_uring when the kernel lets the process set up a ring, and
+/// the epoll driver otherwise (seccomp profiles of container runtimes,
+/// `kernel.io_uring_disabled`, kernels or sandboxes without io_uring). The environment
+/// variable `URING_RT_DRIVER=auto|io_uring|epoll` sets the default for runtimes whose builder
+/// does not choose.
+///
+/// The epoll driver runs every operation of the crate: sockets, pipes and eventfds wait for
+/// readiness and retry their syscall; file operations run on a thread pool (after a
+/// `preadv2(RWF_NOWAIT)` try for reads and writes). Without a kernel ring some features
+/// degrade: zero-copy sends are plain sends, registered buffers and files are ordinary
+/// buffers and duplicated descriptors, provided-buffer rings are filled by the driver.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::runtime::DriverKind;
+///
+/// let rt = uring_rt::Runtime::builder().driver(DriverKind::Epoll).build().unwrap();
+/// assert_eq!(rt.driver_kind(), DriverKind::Epoll);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// io_uring when it can be set up, else epoll.
+    Auto,
+    /// io_uring only: building the runtime fails when it cannot be set up.
+    IoUring,
+    /// The readiness driver (epoll and a thread pool), even where io_uring works.
+    Epoll,
+}
+
+/// The environment variable that sets the default driver.
+pub(crate) const DRIVER_ENV: &str = "URING_RT_DRIVER";
+
+impl DriverKind {
+    /// The kind `config` asks for, or `URING_RT_DRIVER`'s, or `Auto`.
+    fn resolve(config: &Config) -> io::Result<DriverKind> {
+        if let Some(kind) = config.driver {
+            return Ok(kind);
+        }
+        match std::env::var(DRIVER_ENV) {
+            Err(std::env::VarError::NotPresent) => Ok(DriverKind::Auto),
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "" | "auto" => Ok(DriverKind::Auto),
+                "io_uring" | "iouring" | "uring" => Ok(DriverKind::IoUring),
+                "epoll" => Ok(DriverKind::Epoll),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{DRIVER_ENV}={v:?} is not a driver: use auto, io_uring or epoll"),
+                )),
+            },
+            Err(e) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{DRIVER_ENV} is not valid UTF-8: {e}"),
+            )),
+        }
+    }
+}
+
+/// Builds the driver's ring: io_uring, the epoll emulation, or io_uring falling back to it.
+pub(crate) fn build(config: &Config) -> io::Result<(Backend, TaskrunMode)> {
+    if config.entries == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "ring entries must be at least 1",
+        ));
+    }
+    let epoll = || Ok((Backend::Epoll(epoll::Ring::new()?), TaskrunMode::Default));
+    match DriverKind::resolve(config)? {
+        DriverKind::Epoll => epoll(),
+        DriverKind::IoUring => build_uring(config).map(|(r, m)| (Backend::Uring(r), m)),
+        DriverKind::Auto => match build_uring(config) {
+            Ok((r, m)) => Ok((Backend::Uring(r), m)),
+            // io_uring is missing, forbidden or out of resources here (the error was
+            // explained for `IoUring`): the readiness driver runs the same program.
+            Err(_) => epoll(),
+        },
+    }
+}
+
+/// Builds an io_uring, trying the best setup flags first.
+fn build_uring(config: &Config) -> io::Result<(IoUring, TaskrunMode)> {
     if config.entries == 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,

@@ -24,8 +24,9 @@ use std::mem::ManuallyDrop;
 use std::task::Waker;
 use std::time::Duration;
 
-use io_uring::types::{SubmitArgs, Timespec};
-use io_uring::{opcode, squeue, types, EnterFlags, IoUring};
+use io_uring::{opcode, squeue, types, EnterFlags};
+
+use super::backend::Backend;
 
 use super::lifecycle::{Completion, Orphan};
 use super::ops::Ops;
@@ -44,7 +45,7 @@ const FAULTED_WAIT: Duration = Duration::from_millis(10);
 
 pub(super) struct Inner {
     /// Dropped by hand in `Driver::drop`, or leaked when the kernel may still use its data.
-    pub(super) ring: ManuallyDrop<IoUring>,
+    pub(super) ring: ManuallyDrop<Backend>,
     pub(super) sqpoll: bool,
     pub(super) ops: Ops,
     /// SQEs that did not fit in the SQ; they go first at the next submission, in order.
@@ -80,8 +81,8 @@ fn is_transient(errno: i32) -> bool {
 }
 
 impl Inner {
-    pub(super) fn new(ring: IoUring) -> Inner {
-        let sqpoll = ring.params().is_setup_sqpoll();
+    pub(super) fn new(ring: Backend) -> Inner {
+        let sqpoll = ring.is_sqpoll();
         Inner {
             ring: ManuallyDrop::new(ring),
             sqpoll,
@@ -104,7 +105,7 @@ impl Inner {
 
     /// Number of SQEs waiting for an enter (in the SQ or the backlog).
     pub(super) fn queued(&mut self) -> usize {
-        self.ring.submission().len() + self.backlog.len()
+        self.ring.sq_len() + self.backlog.len()
     }
 
     /// Queues an SQE, submitting to make room when the SQ is full; never drops it. On a
@@ -139,7 +140,7 @@ impl Inner {
     fn push_sq(&mut self, entry: &squeue::Entry) -> bool {
         // SAFETY: the caller of `Driver::submit*` guaranteed the entry's pointers stay valid
         // until its completion, wherever the entry waits before the kernel sees it.
-        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+        if unsafe { self.ring.push(entry) } {
             self.sq_keys.push_back(entry.get_user_data());
             #[cfg(feature = "fault-injection")]
             if let Some(f) = self.faults.as_mut() {
@@ -181,9 +182,9 @@ impl Inner {
                 self.backlog.pop_front();
                 continue;
             }
-            let before = self.ring.submission().len();
+            let before = self.ring.sq_len();
             self.enter(0, None);
-            if self.fault.is_none() && self.ring.submission().len() >= before {
+            if self.fault.is_none() && self.ring.sq_len() >= before {
                 // The kernel took nothing (EBUSY: the CQ must be reaped first); retry later.
                 break;
             }
@@ -195,7 +196,7 @@ impl Inner {
     pub(super) fn needs_enter(&mut self, defer: bool) -> bool {
         self.queued() > 0
             || (defer && self.ops.awaiting() > 0)
-            || self.ring.submission().taskrun()
+            || self.ring.taskrun()
             || self.must_not_block()
     }
 
@@ -221,12 +222,10 @@ impl Inner {
         let to_submit = if self.stale {
             0
         } else {
-            self.ring.submission().len() as u32
+            self.ring.sq_len() as u32
         };
-        let sq = self.ring.submission();
-        let overflow = sq.cq_overflow();
-        let taskrun = sq.taskrun();
-        drop(sq);
+        let overflow = self.ring.cq_overflow();
+        let taskrun = self.ring.taskrun();
         // A faulted ring may have no armed wake-up read: never wait long in the kernel.
         let timeout = match (self.fault, timeout) {
             (Some(_), Some(t)) => Some(t.min(FAULTED_WAIT)),
@@ -237,7 +236,7 @@ impl Inner {
         if self.sqpoll && !self.stale {
             // The SQ thread may have gone to sleep after its idle time: then only an enter
             // with SQ_WAKEUP gets the queued SQEs submitted. (`need_wakeup` fences first.)
-            if self.ring.submission().need_wakeup() {
+            if self.ring.need_wakeup() {
                 flags |= EnterFlags::SQ_WAKEUP;
             } else if want == 0 && !overflow && !taskrun {
                 // The thread is awake and polling: nothing for a syscall to do.
@@ -279,27 +278,7 @@ impl Inner {
         if let super::fault::EnterFault::Instead(errno) = injected {
             return Err(errno);
         }
-        let submitter = self.ring.submitter();
-        let result = match timeout {
-            Some(t) if want > 0 => {
-                let ts = Timespec::from(t);
-                let args = SubmitArgs::new().timespec(&ts);
-                // SAFETY: `args` lives across the call and is the extended argument that
-                // EXT_ARG announces; the flags are valid for io_uring_enter.
-                unsafe {
-                    submitter.enter(
-                        to_submit,
-                        want as u32,
-                        (flags | EnterFlags::EXT_ARG).bits(),
-                        Some(&args),
-                    )
-                }
-            }
-            // SAFETY: no argument pointer is passed; the flags are valid for io_uring_enter.
-            _ => unsafe {
-                submitter.enter::<libc::sigset_t>(to_submit, want as u32, flags.bits(), None)
-            },
-        };
+        let result = self.ring.enter_raw(to_submit, want, flags, timeout);
         #[cfg(feature = "fault-injection")]
         if let super::fault::EnterFault::After(errno) = injected {
             return Err(errno);
@@ -309,7 +288,7 @@ impl Inner {
 
     /// Forgets the `user_data` of SQEs the kernel has consumed.
     fn prune_sq_keys(&mut self) {
-        let unconsumed = self.ring.submission().len();
+        let unconsumed = self.ring.sq_len();
         while self.sq_keys.len() > unconsumed {
             self.sq_keys.pop_front();
         }
@@ -385,19 +364,7 @@ impl Inner {
         // Bounded: a faulted ring may keep its overflow flag.
         for _ in 0..16 {
             let mut batch = std::mem::take(&mut self.batch);
-            let mut cq = self.ring.completion();
-            cq.sync();
-            let dropped = cq.overflow();
-            for cqe in &mut cq {
-                batch.push((
-                    cqe.user_data(),
-                    Completion {
-                        result: cqe.result(),
-                        flags: cqe.flags(),
-                    },
-                ));
-            }
-            drop(cq);
+            let dropped = self.ring.drain_into(&mut batch);
             if dropped != self.cq_dropped {
                 // The kernel lost completions (no room in the CQ nor memory to keep them).
                 self.cq_dropped = dropped;
@@ -408,7 +375,7 @@ impl Inner {
             self.batch = batch;
             // With IORING_FEAT_NODROP, completions that did not fit wait in the kernel's
             // overflow list until an enter with GETEVENTS flushes them.
-            if self.ring.submission().cq_overflow() {
+            if self.ring.cq_overflow() {
                 self.enter(0, None);
                 continue;
             }

@@ -121,9 +121,8 @@ impl ProvidedBufs {
                 inner.bgid = bgid;
                 // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
                 // lives until it is unregistered (`ProvidedBufs::drop`).
-                let result = driver.with_submitter(|s| unsafe {
-                    s.register_buf_ring_with_flags(ring.as_ptr() as u64, entries, bgid, 0)
-                });
+                let result =
+                    unsafe { driver.register_buf_ring(ring.as_ptr() as u64, entries, bgid) };
                 if result.is_err() {
                     driver.bgids().free(bgid);
                 }
@@ -285,7 +284,7 @@ impl Drop for ProvidedBufs {
             current.as_deref(),
             ring,
             Box::new(move |d| {
-                if d.with_submitter(|s| s.unregister_buf_ring(bgid)).is_ok() {
+                if d.unregister_buf_ring(bgid).is_ok() {
                     d.bgids().free(bgid);
                     // SAFETY: unregistered: the kernel no longer knows the memory, and no op
                     // uses it (ops hold the `ProvidedBufs`, which is being dropped).

@@ -62,7 +62,7 @@ unsafe fn register_buffers(iovecs: &[libc::iovec]) -> io::Result<BufRegistration
     let driver = context::driver()?;
     let total: usize = iovecs.iter().map(|v| v.iov_len).sum();
     // SAFETY: the caller keeps the memory allocated until the guard unregisters it.
-    let result = driver.with_submitter(|s| unsafe { s.register_buffers(iovecs) });
+    let result = unsafe { driver.register_buffers(iovecs) };
     match result {
         Ok(()) => Ok(BufRegistration { ring: driver.id() }),
         Err(e) => {
@@ -104,7 +104,7 @@ impl Drop for BufRegistration {
             Box::new(|d| {
                 // A failure leaves the buffers registered until the ring closes; the memory
                 // owner leaks nothing by that (the kernel unpins at ring teardown).
-                let _ = d.with_submitter(|s| s.unregister_buffers());
+                let _ = d.unregister_buffers();
             }),
         );
     }

@@ -1,0 +1,608 @@
+//! The readiness backend: a ring emulated with `epoll` and a thread pool, for hosts where
+//! io_uring cannot be set up (seccomp profiles, `kernel.io_uring_disabled`, gVisor).
+//!
+//! It takes the very SQEs the op layer builds for the kernel and gives back CQEs with the
+//! kernel's meaning, so everything above the driver (the slab, cancellation, the ownership
+//! rule that an op's data lives until its final completion) is shared with io_uring.
+//!
+//! # Implementation
+//!
+//! - Submission (`enter`) runs each queued SQE at once on the ring's thread, without blocking:
+//!   `recv`/`send`/`recvmsg`/`sendmsg` with `MSG_DONTWAIT`, `read`/`write` with
+//!   `preadv2(RWF_NOWAIT)`, `accept4` and `connect` on a descriptor switched to nonblocking.
+//! - An op that would block on a socket, pipe or eventfd waits in its descriptor's queue; the
+//!   descriptor is registered once, edge-triggered, in the epoll set, and a readiness event
+//!   retries the queue's ops in order. A dropped op's cancel removes it from the queue before
+//!   any syscall consumed data for it.
+//! - An op that would block on a regular file (a page-cache miss, `fsync`, `openat`, `statx`,
+//!   ...) runs on a pool thread; its result is posted back and the ring's thread is woken
+//!   through an eventfd in the epoll set. Its data stays in the op (or its driver slot) until
+//!   that result is reaped, as with a kernel completion; a cancel answers `EALREADY`.
+//! - Multishot accept and receive are loops of single calls; provided-buffer rings are read
+//!   from the application's ring memory as the kernel would ([`bufs`]); registered files are a
+//!   table of duplicated descriptors; registered buffers need nothing.
+//! - Not emulated (the probe says so, and the layers above fall back): `SEND_ZC` (plain send),
+//!   `SOCKET` (`socket(2)`).
+//!
+//! Invariants: an op is in exactly one of `sq`, a descriptor queue (and `waiting`), `in_pool`,
+//! or has its final CQE in `cq`; only the ring's thread touches the `Ring`.
+
+mod bufs;
+mod perform;
+mod pool;
+mod sqe;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+use io_uring::{opcode, squeue};
+
+use perform::{Attempt, Interest, F_MORE};
+use pool::Pool;
+pub(crate) use sqe::Sqe;
+
+use super::lifecycle::Completion;
+
+/// Event token of the pool's eventfd (descriptors use their own number).
+const POOL_TOKEN: u64 = u64::MAX;
+/// `IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY`.
+const CANCEL_ANY: u32 = 4;
+
+/// An op waiting for readiness.
+#[derive(Debug)]
+struct Waiter {
+    sqe: Sqe,
+    /// The descriptor's flags before `connect` made it nonblocking (restored when done).
+    saved_flags: Option<i32>,
+}
+
+/// The ops waiting on one descriptor.
+#[derive(Debug, Default)]
+struct Queues {
+    read: VecDeque<Waiter>,
+    write: VecDeque<Waiter>,
+}
+
+/// The emulated ring of one driver.
+#[derive(Debug)]
+pub(crate) struct Ring {
+    epfd: OwnedFd,
+    pool_efd: Arc<OwnedFd>,
+    pool: Pool,
+    sq: VecDeque<Sqe>,
+    cq: VecDeque<(u64, Completion)>,
+    /// Descriptors in the epoll set and their waiting ops.
+    fds: HashMap<RawFd, Queues>,
+    /// `user_data` of each waiting op -> its descriptor.
+    waiting: HashMap<u64, RawFd>,
+    /// `user_data` of ops on the pool.
+    in_pool: HashSet<u64>,
+    /// Registered files: duplicated descriptors, `-1` for an empty slot.
+    files: Vec<RawFd>,
+    buffers_registered: bool,
+    groups: bufs::BufGroups,
+    events: Vec<libc::epoll_event>,
+    done: Vec<pool::Done>,
+}
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// Writes 1 to an eventfd (a full counter still leaves it readable, which is all we need).
+fn signal(fd: RawFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64.
+    unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+}
+
+impl Ring {
+    /// An emulated ring.
+    ///
+    /// # Errors
+    /// When `epoll_create1` or `eventfd` fail (out of descriptors or memory).
+    pub(crate) fn new() -> io::Result<Ring> {
+        // SAFETY: plain syscalls; the returned fds are checked, then owned.
+        let epfd = unsafe { OwnedFd::from_raw_fd(cvt(libc::epoll_create1(libc::EPOLL_CLOEXEC))?) };
+        // SAFETY: as above.
+        let efd = unsafe {
+            OwnedFd::from_raw_fd(cvt(libc::eventfd(
+                0,
+                libc::EFD_CLOEXEC | libc::EFD_NONBLOCK,
+            ))?)
+        };
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: POOL_TOKEN,
+        };
+        // SAFETY: both fds are ours; `ev` is a valid event.
+        cvt(unsafe {
+            libc::epoll_ctl(
+                epfd.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                efd.as_raw_fd(),
+                &mut ev,
+            )
+        })?;
+        let pool_efd = Arc::new(efd);
+        let notify = pool_efd.clone();
+        Ok(Ring {
+            epfd,
+            pool_efd,
+            pool: Pool::new(Box::new(move || signal(notify.as_raw_fd()))),
+            sq: VecDeque::new(),
+            cq: VecDeque::new(),
+            fds: HashMap::new(),
+            waiting: HashMap::new(),
+            in_pool: HashSet::new(),
+            files: Vec::new(),
+            buffers_registered: false,
+            groups: bufs::BufGroups::default(),
+            events: Vec::with_capacity(256),
+            done: Vec::new(),
+        })
+    }
+
+    /// Whether the emulation runs `code`.
+    pub(crate) fn is_supported(code: u8) -> bool {
+        perform::emulated(code)
+    }
+
+    /// Queues an SQE (never full).
+    ///
+    /// # Safety
+    /// Every pointer in `entry` stays valid until its final completion is reaped.
+    pub(crate) unsafe fn push(&mut self, entry: &squeue::Entry) {
+        self.sq.push_back(Sqe::decode(entry));
+    }
+
+    /// SQEs queued and not yet run.
+    pub(crate) fn sq_len(&self) -> usize {
+        self.sq.len()
+    }
+
+    /// Whether ops wait for events only an `enter` collects.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.waiting.is_empty() || !self.in_pool.is_empty()
+    }
+
+    /// Runs the queued SQEs; then collects readiness and pool results, waiting up to
+    /// `timeout` (`None`: no limit) when `want > 0` and no completion is ready. Returns the
+    /// number of SQEs consumed.
+    ///
+    /// # Errors
+    /// `epoll_wait`'s error (`EINTR` is absorbed by the caller as for `io_uring_enter`).
+    pub(crate) fn enter(&mut self, want: usize, timeout: Option<Duration>) -> io::Result<usize> {
+        let submitted = self.sq.len();
+        while let Some(sqe) = self.sq.pop_front() {
+            self.submit_one(sqe);
+        }
+        let block = want > 0 && self.cq.len() < want;
+        if !block && !self.has_pending() {
+            return Ok(submitted);
+        }
+        let ms = match timeout {
+            _ if !block => 0,
+            None => -1,
+            Some(t) => i32::try_from(t.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX),
+        };
+        self.events.clear();
+        // SAFETY: `events` has room for `capacity` entries; the kernel fills `n` of them.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epfd.as_raw_fd(),
+                self.events.as_mut_ptr(),
+                self.events.capacity() as i32,
+                ms,
+            )
+        };
+        let n = cvt(n)? as usize;
+        // SAFETY: the kernel initialised the first `n` entries.
+        unsafe { self.events.set_len(n) };
+        for i in 0..n {
+            let ev = self.events[i];
+            let (token, bits) = (ev.u64, ev.events);
+            if token == POOL_TOKEN {
+                self.reap_pool();
+                continue;
+            }
+            let fd = token as RawFd;
+            let err = (libc::EPOLLHUP | libc::EPOLLERR) as u32;
+            if bits & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32 | err) != 0 {
+                self.drive(fd, Interest::Read);
+            }
+            if bits & (libc::EPOLLOUT as u32 | err) != 0 {
+                self.drive(fd, Interest::Write);
+            }
+        }
+        Ok(submitted)
+    }
+
+    /// Hands every completion to `f`, oldest first.
+    pub(crate) fn drain(&mut self, mut f: impl FnMut(u64, Completion)) {
+        while let Some((user_data, c)) = self.cq.pop_front() {
+            f(user_data, c);
+        }
+    }
+
+    fn post(&mut self, user_data: u64, result: i32, flags: u32) {
+        self.cq.push_back((user_data, Completion { result, flags }));
+    }
+
+    fn reap_pool(&mut self) {
+        let mut buf = 0u64;
+        // SAFETY: reads 8 bytes into a live u64 (resets the nonblocking eventfd).
+        unsafe { libc::read(self.pool_efd.as_raw_fd(), (&mut buf as *mut u64).cast(), 8) };
+        let mut done = std::mem::take(&mut self.done);
+        self.pool.take_done(&mut done);
+        for (user_data, res) in done.drain(..) {
+            self.in_pool.remove(&user_data);
+            self.post(user_data, res, 0);
+        }
+        self.done = done;
+    }
+
+    /// The descriptor an SQE names: its own, or a registered file's.
+    fn resolve(&self, sqe: &Sqe) -> Option<RawFd> {
+        if sqe.flags & sqe::FIXED_FILE == 0 {
+            return Some(sqe.fd);
+        }
+        let fd = *self.files.get(usize::try_from(sqe.fd).ok()?)?;
+        (fd >= 0).then_some(fd)
+    }
+
+    fn submit_one(&mut self, sqe: Sqe) {
+        let code = sqe.opcode;
+        if code == opcode::AsyncCancel::CODE {
+            self.cancel(&sqe);
+            return;
+        }
+        if code == opcode::Close::CODE {
+            let res = self.close(&sqe);
+            self.post(sqe.user_data, res, 0);
+            return;
+        }
+        let Some(fd) = self.resolve(&sqe) else {
+            self.post(sqe.user_data, -libc::EBADF, 0);
+            return;
+        };
+        let interest = if [
+            opcode::Write::CODE,
+            opcode::Writev::CODE,
+            opcode::WriteFixed::CODE,
+            opcode::Send::CODE,
+            opcode::SendMsg::CODE,
+            opcode::Connect::CODE,
+        ]
+        .contains(&code)
+        {
+            Interest::Write
+        } else {
+            Interest::Read
+        };
+        // Ops already wait on this descriptor in this direction: keep the order.
+        if let Some(q) = self.fds.get_mut(&fd) {
+            let queue = match interest {
+                Interest::Read => &mut q.read,
+                Interest::Write => &mut q.write,
+            };
+            if !queue.is_empty() && !perform::blocking_op(code) {
+                queue.push_back(Waiter {
+                    sqe,
+                    saved_flags: None,
+                });
+                self.waiting.insert(sqe.user_data, fd);
+                return;
+            }
+        }
+        let mut saved_flags = None;
+        if code == opcode::Connect::CODE {
+            match perform::set_nonblocking(fd) {
+                Ok(fl) => saved_flags = Some(fl),
+                Err(e) => {
+                    self.post(sqe.user_data, e, 0);
+                    return;
+                }
+            }
+        }
+        let mut waiter = Waiter { sqe, saved_flags };
+        if let Some(interest) = self.run(fd, &mut waiter) {
+            self.wait(fd, interest, waiter);
+        }
+    }
+
+    /// Tries `w` until it is done (`None`) or would block (`Some(interest)`).
+    fn run(&mut self, fd: RawFd, w: &mut Waiter) -> Option<Interest> {
+        loop {
+            // SAFETY: the SQE's pointers are valid until its final completion (the contract of
+            // `push`), and it has none yet.
+            match unsafe { perform::attempt(&w.sqe, fd, &mut self.groups) } {
+                Attempt::Wait(interest) => return Some(interest),
+                Attempt::Blocking => {
+                    self.in_pool.insert(w.sqe.user_data);
+                    // SAFETY: as above; the result comes back through `reap_pool`.
+                    unsafe { self.pool.submit(w.sqe, fd) };
+                    return None;
+                }
+                Attempt::Done(res, flags) => {
+                    self.post(w.sqe.user_data, res, flags);
+                    if flags & F_MORE == 0 {
+                        if let Some(fl) = w.saved_flags.take() {
+                            perform::restore_flags(fd, fl);
+                        }
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn wait(&mut self, fd: RawFd, interest: Interest, waiter: Waiter) {
+        if !self.fds.contains_key(&fd) {
+            let mut ev = libc::epoll_event {
+                events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+                u64: fd as u64,
+            };
+            // SAFETY: `ev` is a valid event; `fd` is the op's descriptor.
+            let mut r =
+                unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
+            if r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EEXIST) {
+                // SAFETY: as above.
+                r = unsafe {
+                    libc::epoll_ctl(self.epfd.as_raw_fd(), libc::EPOLL_CTL_MOD, fd, &mut ev)
+                };
+            }
+            if r < 0 {
+                let e = io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO);
+                self.finish(fd, waiter, -e);
+                return;
+            }
+            self.fds.insert(fd, Queues::default());
+        }
+        self.waiting.insert(waiter.sqe.user_data, fd);
+        if let Some(q) = self.fds.get_mut(&fd) {
+            match interest {
+                Interest::Read => q.read.push_back(waiter),
+                Interest::Write => q.write.push_back(waiter),
+            }
+        }
+    }
+
+    /// Posts `w`'s final completion (restoring what `connect` changed).
+    fn finish(&mut self, fd: RawFd, mut w: Waiter, res: i32) {
+        if let Some(fl) = w.saved_flags.take() {
+            perform::restore_flags(fd, fl);
+        }
+        self.waiting.remove(&w.sqe.user_data);
+        self.post(w.sqe.user_data, res, 0);
+    }
+
+    /// Retries the ops waiting on `fd` for `interest`, in order, until one would block.
+    fn drive(&mut self, fd: RawFd, interest: Interest) {
+        loop {
+            let Some(q) = self.fds.get_mut(&fd) else {
+                return;
+            };
+            let queue = match interest {
+                Interest::Read => &mut q.read,
+                Interest::Write => &mut q.write,
+            };
+            let Some(mut w) = queue.pop_front() else {
+                return;
+            };
+            match self.run(fd, &mut w) {
+                Some(again) => {
+                    // Not ready after all (or ready the other way): back to its place.
+                    if let Some(q) = self.fds.get_mut(&fd) {
+                        match again {
+                            Interest::Read => q.read.push_front(w),
+                            Interest::Write => q.write.push_front(w),
+                        }
+                    }
+                    if again == interest {
+                        return;
+                    }
+                }
+                None => {
+                    self.waiting.remove(&w.sqe.user_data);
+                }
+            }
+        }
+    }
+
+    /// `ASYNC_CANCEL`: a waiting op ends with `ECANCELED` before any syscall consumed data
+    /// for it; an op on the pool cannot be stopped (`EALREADY`, its result follows).
+    fn cancel(&mut self, sqe: &Sqe) {
+        let targets: Vec<u64> = if sqe.op_flags & CANCEL_ANY != 0 {
+            self.waiting.keys().copied().collect()
+        } else {
+            vec![sqe.addr]
+        };
+        let mut cancelled = 0;
+        let mut res = -libc::ENOENT;
+        for target in targets {
+            if let Some(fd) = self.waiting.remove(&target) {
+                let w = self.fds.get_mut(&fd).and_then(|q| {
+                    let pos = q.read.iter().position(|w| w.sqe.user_data == target);
+                    match pos {
+                        Some(i) => q.read.remove(i),
+                        None => {
+                            let i = q.write.iter().position(|w| w.sqe.user_data == target)?;
+                            q.write.remove(i)
+                        }
+                    }
+                });
+                if let Some(w) = w {
+                    self.finish(fd, w, -libc::ECANCELED);
+                    cancelled += 1;
+                    res = 0;
+                }
+            } else if self.in_pool.contains(&target) {
+                res = -libc::EALREADY;
+            }
+        }
+        if sqe.op_flags & CANCEL_ANY != 0 {
+            res = cancelled;
+        }
+        self.post(sqe.user_data, res, 0);
+    }
+
+    /// `CLOSE`: forgets the descriptor's registration (its number may be reused), fails
+    /// the ops still waiting on it, then closes it.
+    fn close(&mut self, sqe: &Sqe) -> i32 {
+        if sqe.file_index != 0 {
+            let slot = sqe.file_index as usize - 1;
+            return match self.files.get(slot).copied() {
+                Some(fd) if fd >= 0 => {
+                    self.files[slot] = -1;
+                    self.forget(fd);
+                    // SAFETY: the table owned this duplicate.
+                    unsafe { libc::close(fd) };
+                    0
+                }
+                _ => -libc::EBADF,
+            };
+        }
+        self.forget(sqe.fd);
+        // SAFETY: the op owned `fd` and gave it up to this close.
+        let r = unsafe { libc::close(sqe.fd) };
+        if r < 0 {
+            -io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO)
+        } else {
+            0
+        }
+    }
+
+    /// Drops `fd` from the epoll bookkeeping before it is closed.
+    fn forget(&mut self, fd: RawFd) {
+        if let Some(q) = self.fds.remove(&fd) {
+            for w in q.read.into_iter().chain(q.write) {
+                self.finish(fd, w, -libc::ECANCELED);
+            }
+            // SAFETY: removes our own registration; harmless if it is already gone.
+            unsafe {
+                libc::epoll_ctl(
+                    self.epfd.as_raw_fd(),
+                    libc::EPOLL_CTL_DEL,
+                    fd,
+                    std::ptr::null_mut(),
+                )
+            };
+        }
+    }
+
+    /// `IORING_REGISTER_FILES` (sparse).
+    ///
+    /// # Errors
+    /// `EBUSY` when a table exists.
+    pub(crate) fn register_files_sparse(&mut self, n: u32) -> io::Result<()> {
+        if !self.files.is_empty() {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        self.files = vec![-1; n as usize];
+        Ok(())
+    }
+
+    /// `IORING_REGISTER_FILES_UPDATE`: slot `off + i` gets a duplicate of `fds[i]` (`-1`
+    /// empties it).
+    ///
+    /// # Errors
+    /// `ENXIO` without a table, `EINVAL` past its end, `dup`'s error.
+    pub(crate) fn register_files_update(&mut self, off: u32, fds: &[RawFd]) -> io::Result<usize> {
+        if self.files.is_empty() {
+            return Err(io::Error::from_raw_os_error(libc::ENXIO));
+        }
+        for (i, &fd) in fds.iter().enumerate() {
+            let slot = off as usize + i;
+            let Some(old) = self.files.get(slot).copied() else {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            };
+            let new = if fd >= 0 {
+                // SAFETY: duplicates a descriptor the caller holds; the copy is ours.
+                cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?
+            } else {
+                -1
+            };
+            if old >= 0 {
+                self.forget(old);
+                // SAFETY: the table owned this duplicate.
+                unsafe { libc::close(old) };
+            }
+            self.files[slot] = new;
+        }
+        Ok(fds.len())
+    }
+
+    /// `IORING_REGISTER_BUFFERS`: nothing to pin without a kernel ring; one set at a time.
+    ///
+    /// # Errors
+    /// `EBUSY` when buffers are registered.
+    pub(crate) fn register_buffers(&mut self) -> io::Result<()> {
+        if self.buffers_registered {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        self.buffers_registered = true;
+        Ok(())
+    }
+
+    /// `IORING_UNREGISTER_BUFFERS`.
+    ///
+    /// # Errors
+    /// `ENXIO` when none are registered.
+    pub(crate) fn unregister_buffers(&mut self) -> io::Result<()> {
+        if !std::mem::replace(&mut self.buffers_registered, false) {
+            return Err(io::Error::from_raw_os_error(libc::ENXIO));
+        }
+        Ok(())
+    }
+
+    /// `IORING_REGISTER_PBUF_RING`.
+    ///
+    /// # Safety
+    /// The ring memory stays allocated until [`Ring::unregister_buf_ring`].
+    ///
+    /// # Errors
+    /// `EINVAL` for a bad ring, `EEXIST` for a used `bgid`.
+    pub(crate) unsafe fn register_buf_ring(
+        &mut self,
+        addr: u64,
+        entries: u16,
+        bgid: u16,
+    ) -> io::Result<()> {
+        // SAFETY: the caller's contract.
+        unsafe { self.groups.insert(addr, entries, bgid) }
+            .map_err(|e| io::Error::from_raw_os_error(-e))
+    }
+
+    /// `IORING_UNREGISTER_PBUF_RING`.
+    ///
+    /// # Errors
+    /// `EINVAL` for an unknown `bgid`.
+    pub(crate) fn unregister_buf_ring(&mut self, bgid: u16) -> io::Result<()> {
+        self.groups
+            .remove(bgid)
+            .map_err(|e| io::Error::from_raw_os_error(-e))
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        for &fd in &self.files {
+            if fd >= 0 {
+                // SAFETY: the table owns its duplicates.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
+}
