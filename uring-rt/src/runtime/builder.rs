@@ -3,7 +3,7 @@
 use std::io;
 
 use super::rt::Runtime;
-use crate::driver::Config;
+use crate::driver::{Config, DriverKind};
 
 /// Configures a [`Runtime`] before it is built.
 ///
@@ -115,12 +115,31 @@ impl Builder {
         self
     }
 
+    /// Which driver runs the runtime's I/O (default: [`DriverKind::Auto`], or what the
+    /// environment variable `URING_RT_DRIVER=auto|io_uring|epoll` says). See [`DriverKind`]
+    /// for what the epoll driver does differently.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::runtime::DriverKind;
+    ///
+    /// let rt = uring_rt::Runtime::builder().driver(DriverKind::Auto).build().unwrap();
+    /// assert_ne!(rt.driver_kind(), DriverKind::Auto);
+    /// ```
+    pub fn driver(mut self, kind: DriverKind) -> Builder {
+        self.config.driver = Some(kind);
+        self
+    }
+
     /// Creates the runtime on the calling thread.
     ///
     /// # Errors
     ///
-    /// When io_uring cannot be set up; the message names the cause (kernel without io_uring,
-    /// `kernel.io_uring_disabled`, seccomp, memlock) and the fix.
+    /// With [`DriverKind::IoUring`], when io_uring cannot be set up: the message names the
+    /// cause (kernel without io_uring, `kernel.io_uring_disabled`, seccomp, memlock) and the
+    /// fix. With any driver: an invalid `URING_RT_DRIVER` value (`InvalidInput`), or no
+    /// descriptors left for the epoll set.
     ///
     /// # Examples
     ///

@@ -31,7 +31,7 @@ pub use spawn::{spawn, spawn_blocking, yield_now};
 pub use thread_per_core::{Core, ThreadPerCore, ThreadPerCoreBuilder};
 pub use timers::TIMER_SIZE;
 
-pub use crate::driver::{SetupError, TaskrunMode};
+pub use crate::driver::{DriverKind, SetupError, TaskrunMode};
 
 /// Sizes of the runtime's per-item bookkeeping, in bytes (see the README's memory table).
 pub mod sizes {

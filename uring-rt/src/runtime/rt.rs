@@ -16,7 +16,7 @@ use super::builder::Builder;
 use super::context::{self, Context};
 use super::handle::Handle;
 use super::timers::Timers;
-use crate::driver::{Config, Driver, TaskrunMode, Unparker};
+use crate::driver::{Config, Driver, DriverKind, TaskrunMode, Unparker};
 use crate::task::{Local, Unpark};
 
 /// Tasks polled per tick before the ring is checked again (fairness between tasks and I/O).
@@ -168,6 +168,21 @@ impl Runtime {
     /// ```
     pub fn taskrun_mode(&self) -> TaskrunMode {
         self.driver().mode()
+    }
+
+    /// Which driver runs this runtime's I/O: [`DriverKind::IoUring`] or
+    /// [`DriverKind::Epoll`], never `Auto`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::runtime::DriverKind;
+    ///
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// assert!(matches!(rt.driver_kind(), DriverKind::IoUring | DriverKind::Epoll));
+    /// ```
+    pub fn driver_kind(&self) -> DriverKind {
+        self.driver().kind()
     }
 
     /// Number of operations the kernel has not completed yet, plus completed ones not yet
