@@ -22,3 +22,11 @@ cargo test --workspace --doc
 
 echo "== wrk against examples/http_hello: zero socket errors at 1,000 connections"
 DURATION=3s bash examples/scripts/wrk_http.sh
+
+# The same integration tests and the examples once more on the readiness driver (what runs
+# where io_uring is blocked). A test that needs an io_uring-only feature prints why it skips.
+echo "== cargo test --tests with URING_RT_DRIVER=epoll"
+URING_RT_DRIVER=epoll cargo test --workspace --tests
+
+echo "== wrk against examples/http_hello on the epoll driver"
+URING_RT_DRIVER=epoll DURATION=3s bash examples/scripts/wrk_http.sh
