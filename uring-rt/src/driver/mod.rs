@@ -18,6 +18,7 @@ mod setup;
 mod submission;
 mod unpark;
 
+pub(crate) use epoll::closing;
 #[cfg(feature = "fault-injection")]
 pub use fault::{FaultConfig, FaultStats};
 pub(crate) use lifecycle::{Completion, Orphan};

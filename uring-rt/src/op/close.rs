@@ -81,6 +81,8 @@ pub(crate) fn close_in_background(fd: RawFd) {
             unsafe { driver.submit_orphan(entry, Box::new(Closing(fd))) };
         }
         _ => {
+            // Epoll rings that registered the number must forget it before it is reused.
+            crate::driver::closing(fd);
             // SAFETY: `fd` is owned by the caller, which gives it up here.
             unsafe { libc::close(fd) };
         }

@@ -21,13 +21,14 @@
 //! - Multishot accept and receive are loops of single calls; provided-buffer rings are read
 //!   from the application's ring memory as the kernel would ([`bufs`]); registered files are a
 //!   table of duplicated descriptors; registered buffers need nothing.
-//! - Not emulated (the probe says so, and the layers above fall back): `SEND_ZC` (plain send),
-//!   `SOCKET` (`socket(2)`).
+//! - `SEND_ZC` is a plain send followed at once by its notification. Not emulated (the
+//!   probe says so, and the layer above falls back to `socket(2)`): `SOCKET`.
 //!
 //! Invariants: an op is in exactly one of `sq`, a descriptor queue (and `waiting`), `in_pool`,
 //! or has its final CQE in `cq`; only the ring's thread touches the `Ring`.
 
 mod bufs;
+mod closed;
 mod perform;
 mod pool;
 mod sqe;
@@ -40,7 +41,8 @@ use std::time::Duration;
 
 use io_uring::{opcode, squeue};
 
-use perform::{Attempt, Interest, F_MORE};
+pub(crate) use closed::closing;
+use perform::{Attempt, Interest, F_MORE, F_NOTIF};
 use pool::Pool;
 pub(crate) use sqe::Sqe;
 
@@ -86,6 +88,9 @@ pub(crate) struct Ring {
     groups: bufs::BufGroups,
     events: Vec<libc::epoll_event>,
     done: Vec<pool::Done>,
+    /// Descriptors closed elsewhere (see [`closed`]).
+    closed: Arc<closed::Closed>,
+    closed_fds: Vec<RawFd>,
 }
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
@@ -147,6 +152,8 @@ impl Ring {
             groups: bufs::BufGroups::default(),
             events: Vec::with_capacity(256),
             done: Vec::new(),
+            closed: closed::Closed::register(),
+            closed_fds: Vec::new(),
         })
     }
 
@@ -181,6 +188,10 @@ impl Ring {
     /// `epoll_wait`'s error (`EINTR` is absorbed by the caller as for `io_uring_enter`).
     pub(crate) fn enter(&mut self, want: usize, timeout: Option<Duration>) -> io::Result<usize> {
         let submitted = self.sq.len();
+        self.closed.take(&mut self.closed_fds);
+        while let Some(fd) = self.closed_fds.pop() {
+            self.forget(fd);
+        }
         while let Some(sqe) = self.sq.pop_front() {
             self.submit_one(sqe);
         }
@@ -278,6 +289,7 @@ impl Ring {
             opcode::Writev::CODE,
             opcode::WriteFixed::CODE,
             opcode::Send::CODE,
+            opcode::SendZc::CODE,
             opcode::SendMsg::CODE,
             opcode::Connect::CODE,
         ]
@@ -329,6 +341,13 @@ impl Ring {
                     self.in_pool.insert(w.sqe.user_data);
                     // SAFETY: as above; the result comes back through `reap_pool`.
                     unsafe { self.pool.submit(w.sqe, fd) };
+                    return None;
+                }
+                // A zero-copy send copied like a plain one: the buffer is free at once, so
+                // the notification follows the result.
+                Attempt::Done(res, _) if w.sqe.opcode == opcode::SendZc::CODE && res >= 0 => {
+                    self.post(w.sqe.user_data, res, F_MORE);
+                    self.post(w.sqe.user_data, 0, F_NOTIF);
                     return None;
                 }
                 Attempt::Done(res, flags) => {
@@ -473,6 +492,7 @@ impl Ring {
             };
         }
         self.forget(sqe.fd);
+        closed::closing_except(sqe.fd, Some(&self.closed));
         // SAFETY: the op owned `fd` and gave it up to this close.
         let r = unsafe { libc::close(sqe.fd) };
         if r < 0 {

@@ -15,6 +15,8 @@ use super::sqe::{Sqe, BUFFER_SELECT};
 const F_BUFFER: u32 = 1;
 /// `IORING_CQE_F_MORE`: the multishot operation stays armed.
 pub(crate) const F_MORE: u32 = 2;
+/// `IORING_CQE_F_NOTIF`: a zero-copy send's notification that the buffer is free again.
+pub(crate) const F_NOTIF: u32 = 8;
 /// `IORING_ACCEPT_MULTISHOT` (in `ioprio`).
 const ACCEPT_MULTISHOT: u16 = 1;
 /// `IORING_RECV_MULTISHOT` (in `ioprio`).
@@ -60,6 +62,7 @@ fn readiness_op(code: u8) -> bool {
         opcode::WriteFixed::CODE,
         opcode::Recv::CODE,
         opcode::Send::CODE,
+        opcode::SendZc::CODE,
         opcode::RecvMsg::CODE,
         opcode::SendMsg::CODE,
         opcode::Accept::CODE,
@@ -260,7 +263,7 @@ pub(crate) unsafe fn attempt(sqe: &Sqe, fd: i32, groups: &mut BufGroups) -> Atte
                 (r, _) => Attempt::Done(r, 0),
             }
         }
-        c if c == opcode::Send::CODE => {
+        c if c == opcode::Send::CODE || c == opcode::SendZc::CODE => {
             let r = if sqe.off != 0 {
                 // SAFETY: buffer and destination address are kept alive by the op.
                 unsafe {
