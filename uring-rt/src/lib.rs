@@ -61,6 +61,28 @@
 //! wakes a sleeping SQ thread. The cargo feature `fault-injection` adds a `fault` module that
 //! injects such failures for tests.
 //!
+//! # Where io_uring is blocked: the epoll driver
+//!
+//! [`Runtime::builder().driver(..)`](runtime::Builder::driver) chooses the driver
+//! ([`DriverKind`](runtime::DriverKind)); the default, `Auto`, takes io_uring when the ring
+//! can be set up and otherwise the readiness driver (container seccomp profiles,
+//! `kernel.io_uring_disabled`, gVisor). `URING_RT_DRIVER=auto|io_uring|epoll` sets the
+//! default; [`Runtime::driver_kind`] says which runs. The readiness driver executes the same
+//! SQEs the op layer builds, so every API keeps its shape and its guarantees:
+//!
+//! - sockets, pipes and eventfds: the syscall runs nonblocking on the runtime's thread
+//!   (`MSG_DONTWAIT`, `RWF_NOWAIT`); when it would block, the op waits for readiness
+//!   (`epoll`, edge-triggered) and is retried. A dropped op that is still waiting is
+//!   removed before any syscall ran for it, so no byte or connection is consumed for it;
+//! - files and paths: reads and writes try `preadv2`/`pwritev2` with `RWF_NOWAIT` (page-cache
+//!   hits), the rest runs on a small thread pool; the op's buffer stays in its future or in
+//!   the driver's slot until the pool thread is done, as with the kernel;
+//! - multishot accept and receive are loops of single calls; provided-buffer rings
+//!   ([`BufRing`](net::BufRing)) are filled by the driver from the same ring memory;
+//!   registered files are duplicated descriptors; registered buffers
+//!   ([`FixedBufPool`](fs::FixedBufPool)) are plain buffers; `send_zc` is a plain send (its
+//!   notification comes with the result). Nothing returns `Unsupported` for lack of io_uring.
+//!
 //! # Requirements
 //!
 //! Linux 5.19 or newer with io_uring enabled (6.1+ recommended for `DEFER_TASKRUN`); Rust
