@@ -1,6 +1,6 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
-//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot]`
+//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll]`
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -11,6 +11,7 @@
 //! - `--multishot`: `recv_stream` — one multishot recv per connection into a shared
 //!   provided-buffer ring of `BUF_SIZE` buffers, each chunk written back with `write_all`
 //!   and returned to the ring (one send SQE per request; no per-connection buffer).
+//! - `--epoll`: the same server on the readiness driver (`DriverKind::Epoll`).
 
 use std::time::Duration;
 
@@ -59,14 +60,26 @@ struct Cli {
     /// Receive with one multishot recv per connection into a shared provided-buffer ring.
     #[arg(long)]
     multishot: bool,
+    /// Run on the epoll driver instead of io_uring.
+    #[arg(long)]
+    epoll: bool,
 }
 
 fn main() -> std::io::Result<()> {
-    let Cli { server, multishot } = Cli::parse();
+    let Cli {
+        server,
+        multishot,
+        epoll,
+    } = Cli::parse();
     server.apply()?;
 
     let std_listener = benches::bind_listener(server.addr)?;
-    let rt = uring_rt::Runtime::new()?;
+    let driver = if epoll {
+        uring_rt::runtime::DriverKind::Epoll
+    } else {
+        uring_rt::runtime::DriverKind::IoUring
+    };
+    let rt = uring_rt::Runtime::builder().driver(driver).build()?;
     rt.block_on(async move {
         let listener = TcpListener::from_std(std_listener)?;
         let ring = if multishot {

@@ -74,6 +74,7 @@ The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 
 const SERVERS: &[(&str, &str, &[&str])] = &[
     ("uring-rt", "echo_uring_rt", &[]),
     ("uring-rt-ms", "echo_uring_rt", &["--multishot"]),
+    ("uring-rt-epoll", "echo_uring_rt", &["--epoll"]),
     ("tokio-ct", "echo_tokio_ct", &[]),
     ("tokio-mt1", "echo_tokio_mt", &[]),
     ("monoio", "echo_monoio", &[]),
