@@ -41,6 +41,8 @@ struct Shared {
 /// One ring's blocking pool.
 pub(crate) struct Pool {
     shared: Arc<Shared>,
+    /// Joined on drop, so the pool's references (its notify eventfd) are gone with the ring.
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -59,6 +61,7 @@ impl Pool {
                 done: Mutex::new(Vec::new()),
                 notify,
             }),
+            threads: Mutex::new(Vec::new()),
         }
     }
 
@@ -78,8 +81,11 @@ impl Pool {
             let spawned = std::thread::Builder::new()
                 .name("uring-rt-epoll-io".into())
                 .spawn(move || work(&shared));
-            if spawned.is_ok() {
+            if let Ok(handle) = spawned {
                 q.threads += 1;
+                let mut threads = lock(&self.threads);
+                threads.retain(|t| !t.is_finished());
+                threads.push(handle);
                 return;
             }
         }
@@ -103,9 +109,13 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        // Threads finish their current job and exit; the ring waited for every result first.
+        // The ring waited for every result first, so the threads are idle (or about to be):
+        // they see `closed` and exit.
         lock(&self.shared.queue).closed = true;
         self.shared.cond.notify_all();
+        for t in std::mem::take(&mut *lock(&self.threads)) {
+            let _ = t.join();
+        }
     }
 }
 
