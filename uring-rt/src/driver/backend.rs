@@ -123,7 +123,7 @@ impl Backend {
                     },
                 }
             }
-            Backend::Epoll(ring) => ring.enter(want, timeout),
+            Backend::Epoll(ring) => ring.enter(to_submit as usize, want, timeout),
         }
     }
 

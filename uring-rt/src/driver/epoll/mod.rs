@@ -180,20 +180,27 @@ impl Ring {
         !self.waiting.is_empty() || !self.in_pool.is_empty()
     }
 
-    /// Runs the queued SQEs; then collects readiness and pool results, waiting up to
-    /// `timeout` (`None`: no limit) when `want > 0` and no completion is ready. Returns the
-    /// number of SQEs consumed.
+    /// Runs the first `to_submit` queued SQEs (as `io_uring_enter` consumes that many from
+    /// the SQ); then collects readiness and pool results, waiting up to `timeout` (`None`: no
+    /// limit) when `want > 0` and no completion is ready. Returns the number of SQEs consumed.
     ///
     /// # Errors
     /// `epoll_wait`'s error (`EINTR` is absorbed by the caller as for `io_uring_enter`).
-    pub(crate) fn enter(&mut self, want: usize, timeout: Option<Duration>) -> io::Result<usize> {
-        let submitted = self.sq.len();
+    pub(crate) fn enter(
+        &mut self,
+        to_submit: usize,
+        want: usize,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        let submitted = to_submit.min(self.sq.len());
         self.closed.take(&mut self.closed_fds);
         while let Some(fd) = self.closed_fds.pop() {
             self.forget(fd);
         }
-        while let Some(sqe) = self.sq.pop_front() {
-            self.submit_one(sqe);
+        for _ in 0..submitted {
+            if let Some(sqe) = self.sq.pop_front() {
+                self.submit_one(sqe);
+            }
         }
         let block = want > 0 && self.cq.len() < want;
         if !block && !self.has_pending() {
