@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ucp against cp (coreutils) and rsync: one 2 GiB file, and a tree of 20,000 files of 4 KiB
 # (20 directories of 1,000). The page cache is dropped before every run (needs root);
-# hyperfine reports each tool's median wall time.
+# hyperfine reports each tool's median wall time (the runs of one tool follow each other).
 #
 #   bash examples/scripts/ucp_bench.sh              # DIR=/var/tmp/ucp-bench RUNS=5
 #
@@ -45,6 +45,7 @@ trap 'rm -rf "$results" "$DIR/dst"' EXIT
 
 hyperfine --runs "$RUNS" --prepare "$prepare" --export-json "$results/file.json" \
     -n ucp "'$UCP' --no-progress '$DIR/src/big' '$DIR/dst'" \
+    -n "ucp --direct" "'$UCP' --direct --no-progress '$DIR/src/big' '$DIR/dst'" \
     -n cp "cp --preserve=mode,timestamps '$DIR/src/big' '$DIR/dst'" \
     -n rsync "rsync -a '$DIR/src/big' '$DIR/dst'"
 hyperfine --runs "$RUNS" --prepare "$prepare" --export-json "$results/tree.json" \
@@ -54,10 +55,11 @@ hyperfine --runs "$RUNS" --prepare "$prepare" --export-json "$results/tree.json"
 
 python3 - "$results" <<'PY'
 import json, sys
-print("\n| workload | ucp | cp | rsync | cp / ucp | rsync / ucp |")
-print("|---|---|---|---|---|---|")
+print("\n| workload | ucp | ucp --direct | cp | rsync | cp / ucp | rsync / ucp |")
+print("|---|---|---|---|---|---|---|")
 for name, label in (("file", "2 GiB file"), ("tree", "20,000 x 4 KiB files")):
     r = {x["command"]: x["median"] for x in json.load(open(f"{sys.argv[1]}/{name}.json"))["results"]}
-    print(f"| {label} | {r['ucp']:.2f} s | {r['cp']:.2f} s | {r['rsync']:.2f} s | "
+    direct = f"{r['ucp --direct']:.2f} s" if "ucp --direct" in r else "-"
+    print(f"| {label} | {r['ucp']:.2f} s | {direct} | {r['cp']:.2f} s | {r['rsync']:.2f} s | "
           f"{r['cp'] / r['ucp']:.2f}x | {r['rsync'] / r['ucp']:.2f}x |")
 PY
