@@ -387,10 +387,12 @@ impl Driver {
         let mail = self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
-            let want = if mail || inner.must_not_block() { 0 } else { 1 };
             inner.arm_wake(self.unparker.eventfd());
             inner.flush_backlog();
-            inner.enter(want, timeout);
+            // A backlog left (the kernel could take nothing yet) must not wait for an
+            // unrelated completion: look again at once.
+            let blocked = mail || inner.must_not_block() || !inner.backlog.is_empty();
+            inner.enter(if blocked { 0 } else { 1 }, timeout);
         }
         self.dispatch()
     }

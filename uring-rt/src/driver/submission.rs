@@ -125,7 +125,7 @@ impl Inner {
                 return;
             }
             // SQ full: hand what is queued to the kernel, then retry once.
-            self.enter(0, None);
+            self.make_room();
             if let (Some(errno), true) = (self.fault, self.stale) {
                 self.fail_entry(user_data, errno);
                 return;
@@ -183,12 +183,34 @@ impl Inner {
                 continue;
             }
             let before = self.ring.sq_len();
-            self.enter(0, None);
+            self.make_room();
             if self.fault.is_none() && self.ring.sq_len() >= before {
-                // The kernel took nothing (EBUSY: the CQ must be reaped first); retry later.
+                // The kernel took nothing (EBUSY: the CQ must be reaped first; or an SQPOLL
+                // thread that could not make room yet); retry later.
                 break;
             }
         }
+    }
+
+    /// Gets the kernel to take SQEs out of a full SQ. Without SQPOLL, an enter submits them.
+    /// With SQPOLL the kernel thread takes them on its own time, and an enter only wakes it:
+    /// returning at once would leave the backlog waiting for an unrelated completion (the
+    /// caller may park next). So wait in the kernel until the SQ has room
+    /// (`IORING_ENTER_SQ_WAIT`, Linux 5.10+) unless completions wait in the overflow list:
+    /// then an enter flushes them instead (an old kernel's SQ thread stops taking SQEs until
+    /// they are flushed).
+    fn make_room(&mut self) {
+        if !self.sqpoll || self.fault.is_some() || self.ring.cq_overflow() {
+            self.enter(0, None);
+            return;
+        }
+        let mut flags = EnterFlags::GETEVENTS | EnterFlags::SQ_WAIT;
+        if self.ring.need_wakeup() {
+            flags |= EnterFlags::SQ_WAKEUP;
+        }
+        let to_submit = self.ring.sq_len() as u32;
+        let result = self.enter_raw(to_submit, 0, flags, None);
+        self.after_enter(result, 0, None);
     }
 
     /// Whether the tick must enter the kernel: SQEs to submit, or (DEFER_TASKRUN) ops
@@ -245,6 +267,12 @@ impl Inner {
             }
         }
         let result = self.enter_raw(to_submit, want, flags, timeout);
+        self.after_enter(result, want, timeout);
+    }
+
+    /// Books the outcome of an enter: consumed SQEs are forgotten; transient errors leave
+    /// everything queued; any other error faults the ring.
+    fn after_enter(&mut self, result: Result<usize, i32>, want: usize, timeout: Option<Duration>) {
         match result {
             Ok(_) => {}
             Err(errno) if is_transient(errno) => {}
