@@ -58,7 +58,8 @@
 //! faults the ring: operations the kernel never received complete with that error and get
 //! their buffers back, later operations fail the same way, and operations the kernel did
 //! receive keep their buffers until their completion arrives. With SQPOLL, every submission
-//! wakes a sleeping SQ thread. The cargo feature `fault-injection` adds a `fault` module that
+//! wakes a sleeping SQ thread, and a full SQ waits for the thread to make room before the
+//! runtime parks. The cargo feature `fault-injection` adds a `fault` module that
 //! injects such failures for tests.
 //!
 //! # Where io_uring is blocked: the epoll driver
