@@ -2,8 +2,9 @@
 //! that makes the kernel look worse than it is, driven by a seeded PRNG so that a failing
 //! seed replays.
 //!
-//! It rewrites completion results (`-EIO`, `-ECONNRESET`, `-EINTR`, `-ECANCELED`; short
-//! counts for file reads and writes), delays completions by a few ticks (which reorders
+//! It rewrites completion results (`-EIO`, `-ECONNRESET`, `-EINTR`, `-ECANCELED`), shortens
+//! file reads and writes before the kernel sees them (so the kernel itself moves fewer bytes,
+//! as a real short count does), delays completions by a few ticks (which reorders
 //! completions of different ops, never those of one op), ends multishot receives with
 //! `-ENOBUFS`, and makes `io_uring_enter` fail: transiently (`EINTR`, `EAGAIN`, `EBUSY`, the
 //! SQEs stay queued) or for good (`EOWNERDEAD`, `ENXIO`, `EBADR`, after the SQEs were
@@ -20,12 +21,16 @@
 //!   so no completion of the op follows the one that ended it and its data stays alive until
 //!   the kernel is done. (Rewriting a middle completion instead would make the kernel's later
 //!   ones land on a recycled key.)
+//! - A short count is real: the layer lowers the length of a read's or write's SQE (bytes, or
+//!   iovecs of a vectored one) before it enters the SQ, and never rewrites a count the kernel
+//!   reported. On a pipe, FIFO or socket the bytes past a short count stay where they were (in
+//!   the pipe, or in the caller's buffer for the next write): none is lost or duplicated.
 //! - Completions carrying a provided buffer are never rewritten (the buffer would be lost),
 //!   nor are the driver's own (cancels, the wake-up read).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use io_uring::opcode;
+use io_uring::{opcode, squeue};
 
 use super::lifecycle::Completion;
 
@@ -57,7 +62,9 @@ pub struct FaultConfig {
     /// Probability that a completion's result is rewritten to an error (and that a multishot
     /// receive is ended with `-ENOBUFS`).
     pub cqe_error: f64,
-    /// Probability that a file read's or write's count is made shorter.
+    /// Probability that a file read or write is made to transfer fewer bytes: its length is
+    /// lowered before submission (a vectored one loses trailing iovecs; an O_DIRECT-sized
+    /// length stays a multiple of 4096), and the kernel reports what it really moved.
     pub short_count: f64,
     /// Probability that a completion is held back for one to four ticks.
     pub delay: f64,
@@ -173,7 +180,7 @@ impl FaultConfig {
 pub struct FaultStats {
     /// The seed in use (after `URING_RT_FAULT_SEED`).
     pub seed: u64,
-    /// Completions whose result was rewritten (errors, short counts, ended multishots).
+    /// Completions whose result was rewritten (errors, ended multishots).
     pub cqes_rewritten: u64,
     /// Completions held back for some ticks.
     pub cqes_delayed: u64,
@@ -181,7 +188,7 @@ pub struct FaultStats {
     pub enter_errors: u64,
     /// Of those, failures that faulted the ring for good.
     pub enter_faults: u64,
-    /// Short counts among the rewritten completions.
+    /// Reads and writes shortened before submission (see [`FaultConfig::short_count`]).
     pub short_counts: u64,
     /// Multishot receives ended with `-ENOBUFS`.
     pub multishot_ended: u64,
@@ -270,6 +277,48 @@ impl Faults {
         self.opcodes.insert(user_data, opcode);
     }
 
+    /// Maybe lowers the length of a read's or write's SQE before it enters the SQ (called
+    /// once per SQE), so that the kernel itself makes the transfer short.
+    pub(crate) fn shorten(&mut self, entry: &mut squeue::Entry) {
+        if self.config.short_count <= 0.0 {
+            return;
+        }
+        let op = entry.get_opcode() as u8;
+        let vectored = op == opcode::Readv::CODE || op == opcode::Writev::CODE;
+        let bytes = [
+            opcode::Read::CODE,
+            opcode::Write::CODE,
+            opcode::ReadFixed::CODE,
+            opcode::WriteFixed::CODE,
+        ]
+        .contains(&op);
+        // A provided-buffer read picks its buffer in the kernel: left alone.
+        if !(vectored || bytes) || sqe_flags(entry) & squeue::Flags::BUFFER_SELECT.bits() != 0 {
+            return;
+        }
+        let len = u64::from(sqe_len(entry));
+        if len < 2 || !self.chance(self.config.short_count) {
+            return;
+        }
+        let short = if vectored {
+            // Whole iovecs: the caller's iovec array is not ours to change.
+            1 + self.next() % (len - 1)
+        } else if len % 4096 == 0 {
+            // Possibly O_DIRECT: stay a multiple of the block size, or do not shorten.
+            if len == 4096 {
+                return;
+            }
+            (1 + self.next() % (len / 4096 - 1)) * 4096
+        } else if len % 512 == 0 {
+            // Possibly O_DIRECT on a 512-byte device, or not: leave it.
+            return;
+        } else {
+            1 + self.next() % (len - 1)
+        };
+        set_sqe_len(entry, short as u32);
+        self.stats.short_counts += 1;
+    }
+
     /// Whether completions are held (then nobody may block waiting for the kernel).
     pub(crate) fn holds(&self) -> bool {
         !self.held.is_empty()
@@ -354,26 +403,6 @@ impl Faults {
         if io_uring::cqueue::notif(c.flags) {
             return c;
         }
-        let file_rw = [
-            opcode::Read::CODE,
-            opcode::Write::CODE,
-            opcode::Readv::CODE,
-            opcode::Writev::CODE,
-            opcode::ReadFixed::CODE,
-            opcode::WriteFixed::CODE,
-        ];
-        if c.result > 1 && file_rw.contains(&op) && self.chance(self.config.short_count) {
-            let n = c.result as u64;
-            let short = if n % 4096 == 0 && n > 4096 {
-                (1 + self.next() % (n / 4096 - 1)) * 4096
-            } else {
-                1 + self.next() % (n - 1)
-            };
-            c.result = short as i32;
-            self.stats.cqes_rewritten += 1;
-            self.stats.short_counts += 1;
-            return c;
-        }
         if !self.chance(self.config.cqe_error) {
             return c;
         }
@@ -442,5 +471,65 @@ impl Faults {
         }
         self.held = keep;
         out
+    }
+}
+
+/// Byte offset of `flags` (u8) in the kernel's `struct io_uring_sqe`.
+const SQE_FLAGS: usize = 1;
+/// Byte offset of `len` (u32) in the kernel's `struct io_uring_sqe`.
+const SQE_LEN: usize = 24;
+// `squeue::Entry` is `repr(C)` around the kernel's 64-byte `io_uring_sqe`.
+const _: () = assert!(std::mem::size_of::<squeue::Entry>() == 64);
+
+fn sqe_flags(entry: &squeue::Entry) -> u8 {
+    // SAFETY: `Entry` is a `repr(C)` wrapper of the 64-byte `io_uring_sqe` (size checked
+    // above), whose `flags` byte is at offset 1 in the kernel ABI: the read is in bounds.
+    unsafe {
+        (entry as *const squeue::Entry)
+            .cast::<u8>()
+            .add(SQE_FLAGS)
+            .read()
+    }
+}
+
+fn sqe_len(entry: &squeue::Entry) -> u32 {
+    // SAFETY: as in `sqe_flags`; `len` is a u32 at offset 24 (read unaligned, in bounds).
+    unsafe {
+        (entry as *const squeue::Entry)
+            .cast::<u8>()
+            .add(SQE_LEN)
+            .cast::<u32>()
+            .read_unaligned()
+    }
+}
+
+fn set_sqe_len(entry: &mut squeue::Entry, len: u32) {
+    // SAFETY: as in `sqe_len`; the entry is borrowed mutably and not yet in the SQ, and every
+    // bit pattern of the u32 `len` is a valid field value.
+    unsafe {
+        (entry as *mut squeue::Entry)
+            .cast::<u8>()
+            .add(SQE_LEN)
+            .cast::<u32>()
+            .write_unaligned(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqe_len_is_the_kernel_field() {
+        let mut buf = [0u8; 8];
+        let mut e = opcode::Read::new(io_uring::types::Fd(0), buf.as_mut_ptr(), 8).build();
+        assert_eq!(sqe_len(&e), 8);
+        set_sqe_len(&mut e, 3);
+        assert_eq!(sqe_len(&e), 3);
+        assert_eq!(sqe_flags(&e), 0);
+        let e = e.flags(squeue::Flags::BUFFER_SELECT);
+        assert_eq!(sqe_flags(&e), squeue::Flags::BUFFER_SELECT.bits());
+        let e = opcode::Readv::new(io_uring::types::Fd(0), std::ptr::null(), 5).build();
+        assert_eq!(sqe_len(&e), 5);
     }
 }

@@ -112,6 +112,12 @@ impl Inner {
     /// faulted ring the SQE's op completes with the fault's errno instead (it never reaches
     /// the kernel), except the driver's own cancels while the ring can still submit.
     pub(super) fn push(&mut self, entry: squeue::Entry) {
+        #[cfg(feature = "fault-injection")]
+        let mut entry = entry;
+        #[cfg(feature = "fault-injection")]
+        if let Some(f) = self.faults.as_mut() {
+            f.shorten(&mut entry);
+        }
         let user_data = entry.get_user_data();
         if let Some(errno) = self.fault {
             let is_cancel = user_data == CANCEL_TOKEN || user_data == CANCEL_ALL_TOKEN;
