@@ -40,6 +40,7 @@
 
 mod aligned_buf;
 mod buf_result;
+mod fill;
 mod fixed_buf;
 mod io_buf;
 mod io_buf_mut;
@@ -47,6 +48,7 @@ mod slice;
 
 pub use aligned_buf::AlignedBuf;
 pub use buf_result::BufResult;
+pub(crate) use fill::fill_from;
 pub use fixed_buf::FixedBuf;
 pub(crate) use fixed_buf::FixedBufs;
 pub use io_buf::IoBuf;

@@ -1,6 +1,42 @@
-//! I/O helpers not tied to files or sockets.
+//! Generic I/O: the owned-buffer traits every stream and a file cursor implement, the
+//! helpers built on them ([`copy`], [`BufReader`], [`BufWriter`]), and [`nop`].
+//!
+//! [`AsyncReadOwned`] and [`AsyncWriteOwned`] are the completion-based counterparts of
+//! tokio's `AsyncRead`/`AsyncWrite`: buffers go in by value and come back with the result.
+//! For code written against the poll-based traits, wrap a stream in
+//! [`Compat`](crate::compat::Compat).
+//!
+//! # Examples
+//!
+//! ```
+//! use uring_rt::io::{AsyncReadOwnedExt, AsyncWriteOwnedExt};
+//! use uring_rt::net::UnixStream;
+//!
+//! uring_rt::start(async {
+//!     let (mut a, mut b) = UnixStream::pair().unwrap();
+//!     AsyncWriteOwnedExt::write_all(&mut a, b"ping".to_vec()).await.0.unwrap();
+//!     let (res, buf) = b.read_exact(vec![0u8; 4]).await;
+//!     res.unwrap();
+//!     assert_eq!(buf, b"ping");
+//! });
+//! ```
 
 #![deny(unsafe_code)]
+
+mod buf_reader;
+mod buf_writer;
+mod copy;
+mod ext;
+mod file_cursor;
+mod impls;
+mod traits;
+
+pub use buf_reader::BufReader;
+pub use buf_writer::BufWriter;
+pub use copy::copy;
+pub use ext::{AsyncReadOwnedExt, AsyncWriteOwnedExt};
+pub use file_cursor::FileCursor;
+pub use traits::{AsyncReadOwned, AsyncWriteOwned};
 
 use std::io;
 
