@@ -94,6 +94,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod buf;
+pub mod compat;
 mod driver;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
@@ -106,7 +107,49 @@ mod task;
 pub mod time;
 
 pub use runtime::{spawn, spawn_blocking, yield_now, Runtime};
+
+/// Runs an `async fn` (usually `main`) on a new runtime on the calling thread, as
+/// `#[tokio::main]` does. The function keeps its arguments and return type (`Result`
+/// included). Panics with the reason when io_uring cannot be set up (see [`start`]).
+/// Feature `macros` (on by default).
+///
+/// # Examples
+///
+/// ```
+/// #[uring_rt::main]
+/// async fn main() -> std::io::Result<()> {
+///     uring_rt::io::nop().await?;
+///     Ok(())
+/// }
+/// # fn call() { main().unwrap() }
+/// ```
+///
+/// It works on any `async fn`, arguments included:
+///
+/// ```
+/// #[uring_rt::main]
+/// async fn double(x: u32) -> u32 {
+///     uring_rt::spawn(async move { x * 2 }).await.unwrap()
+/// }
+/// assert_eq!(double(21), 42);
+/// ```
+#[cfg(feature = "macros")]
+pub use uring_rt_macros::main;
+
 pub use task::{JoinError, JoinHandle};
+/// Runs an `async fn` test on a new runtime, as `#[tokio::test]` does. The test returns
+/// `()` or a `Result` (an `Err` fails it). Feature `macros` (on by default).
+///
+/// # Examples
+///
+/// ```
+/// #[uring_rt::test]
+/// async fn nop_round_trip() -> std::io::Result<()> {
+///     uring_rt::io::nop().await
+/// }
+/// ```
+#[cfg(feature = "macros")]
+pub use uring_rt_macros::test;
 
 /// Everything needed to call the methods of this crate's types.
 ///
@@ -121,6 +164,7 @@ pub use task::{JoinError, JoinHandle};
 /// ```
 pub mod prelude {
     pub use crate::buf::{BufResult, IoBuf, IoBufMut};
+    pub use crate::io::{AsyncReadOwned, AsyncReadOwnedExt, AsyncWriteOwned, AsyncWriteOwnedExt};
 }
 
 /// Runs `future` on a new runtime on this thread and returns its output.
