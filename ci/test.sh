@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 if ! cargo fmt --version >/dev/null 2>&1; then rustup component add rustfmt; fi
 if ! cargo clippy --version >/dev/null 2>&1; then rustup component add clippy; fi
 
+# curl drives the hyper example in examples/tests/hyper_server.rs.
+if ! command -v curl >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -22,6 +28,9 @@ cargo test --workspace --doc
 
 echo "== wrk against examples/http_hello: zero socket errors at 1,000 connections"
 DURATION=3s bash examples/scripts/wrk_http.sh
+
+echo "== wrk against examples/hyper_server (hyper over uring_rt::compat): zero errors at 1,000 connections"
+BIN=hyper_server PORT=18081 DURATION=3s bash examples/scripts/wrk_http.sh
 
 # The same integration tests and the examples once more on the readiness driver (what runs
 # where io_uring is blocked). A test that needs an io_uring-only feature prints why it skips.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Drives examples/http_hello with wrk and fails unless every request succeeded: zero socket
-# errors (connect, read, write, timeout) and zero non-2xx responses at 1,000 connections.
+# Drives an HTTP example server (examples/http_hello, or BIN=hyper_server) with wrk and fails
+# unless every request succeeded: zero socket errors (connect, read, write, timeout) and zero
+# non-2xx responses at 1,000 connections.
 #
 #   bash examples/scripts/wrk_http.sh            # defaults: 1000 connections, 5 s, 2 cores
 #   CONNS=2000 DURATION=10s CORES=1 bash examples/scripts/wrk_http.sh
+#   BIN=hyper_server bash examples/scripts/wrk_http.sh   # hyper through uring_rt::compat
 #
 # Installs wrk from Debian's packages when it is missing (needs root, as on CI).
 set -euo pipefail
@@ -13,6 +15,7 @@ DURATION=${DURATION:-5s}
 THREADS=${THREADS:-2}
 CORES=${CORES:-2}
 PORT=${PORT:-18080}
+BIN=${BIN:-http_hello}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 
@@ -32,10 +35,10 @@ if [ "$(ulimit -n)" -lt "$need" ]; then
     exit 1
 fi
 
-(cd "$ROOT" && cargo build --release -q -p examples --bin http_hello)
+(cd "$ROOT" && cargo build --release -q -p examples --bin "$BIN")
 
 log=$(mktemp)
-"$TARGET/release/http_hello" --addr "127.0.0.1:$PORT" --cores "$CORES" >"$log" 2>&1 &
+"$TARGET/release/$BIN" --addr "127.0.0.1:$PORT" --cores "$CORES" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 
