@@ -92,7 +92,7 @@ write_impl!(
 );
 
 /// A uring-rt stream with poll-based `AsyncRead`/`AsyncWrite` (tokio's, futures', hyper's,
-/// by feature; see the [module doc](self)).
+/// by feature; see the [module doc](crate::compat)).
 ///
 /// - `Unpin` whatever `S` is; not `Send` (it lives on its runtime's thread, as hyper's local
 ///   executor and tokio's `LocalSet` expect).
