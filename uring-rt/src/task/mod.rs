@@ -21,6 +21,7 @@
 
 mod join;
 mod join_error;
+mod join_set;
 mod queue;
 mod raw;
 mod state;
@@ -29,6 +30,7 @@ mod waker;
 pub use join::JoinHandle;
 pub(crate) use join_error::panic_message;
 pub use join_error::JoinError;
+pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared};
 pub(crate) use raw::{task_size, HEADER_SIZE};
