@@ -101,3 +101,12 @@ impl Interval {
 }
 
 use std::future::Future;
+
+/// Never ends: each item is the instant of a tick, as [`Interval::tick`] returns it.
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}
