@@ -364,3 +364,27 @@ impl AsRawFd for File {
         self.fd.raw()
     }
 }
+
+impl std::os::fd::AsFd for File {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// The file's fd, now yours to close: the fd itself when no operation holds it, else a
+/// duplicate (an operation whose future was dropped may still use the original, which is
+/// closed after it). Panics only when the process is out of descriptors.
+impl std::os::fd::IntoRawFd for File {
+    fn into_raw_fd(self) -> RawFd {
+        std::os::fd::IntoRawFd::into_raw_fd(crate::net::fd_traits::into_owned(self.fd))
+    }
+}
+
+/// Takes ownership of `fd`, which must be an open file (as `std::fs::File::from_raw_fd`).
+impl std::os::fd::FromRawFd for File {
+    #[allow(unsafe_code)]
+    unsafe fn from_raw_fd(fd: RawFd) -> Self {
+        // SAFETY: the caller hands over an open fd it owns (FromRawFd's contract).
+        File::from_std(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+}

@@ -58,6 +58,8 @@
 mod addr;
 mod buf_ring;
 mod datagram;
+pub(crate) mod fd_traits;
+mod futures_stream;
 mod gate;
 mod incoming;
 mod recv_buf;

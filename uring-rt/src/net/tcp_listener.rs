@@ -286,3 +286,7 @@ impl TcpListenerBuilder {
         Ok(TcpListener { fd })
     }
 }
+
+super::fd_traits::fd_traits!(TcpListener, fd, |fd| TcpListener {
+    fd: super::gate::stream_fd(fd)
+});

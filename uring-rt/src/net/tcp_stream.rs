@@ -372,3 +372,7 @@ impl TcpStream {
         super::split::split(self.core)
     }
 }
+
+super::fd_traits::fd_traits!(TcpStream, core.fd, |fd| TcpStream::from_core(
+    StreamCore::new(super::gate::stream_fd(fd))
+));

@@ -357,3 +357,7 @@ impl UdpSocket {
         SockRef::from(&self.fd).leave_multicast_v6(group, interface)
     }
 }
+
+super::fd_traits::fd_traits!(UdpSocket, fd, |fd| UdpSocket {
+    fd: SharedFd::new(fd)
+});

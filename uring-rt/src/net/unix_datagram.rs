@@ -289,3 +289,7 @@ impl UnixDatagram {
         unix_addr(&SockRef::from(&self.fd).peer_addr()?)
     }
 }
+
+super::fd_traits::fd_traits!(UnixDatagram, fd, |fd| UnixDatagram {
+    fd: SharedFd::new(fd)
+});

@@ -162,3 +162,7 @@ impl UnixListener {
         unix_addr(&SockRef::from(&self.fd).local_addr()?)
     }
 }
+
+super::fd_traits::fd_traits!(UnixListener, fd, |fd| UnixListener {
+    fd: super::gate::stream_fd(fd)
+});

@@ -304,3 +304,7 @@ impl UnixStream {
         super::split::split(self.core)
     }
 }
+
+super::fd_traits::fd_traits!(UnixStream, core.fd, |fd| UnixStream::from_core(
+    StreamCore::new(super::gate::stream_fd(fd))
+));
