@@ -103,7 +103,8 @@ pub mod io;
 pub mod net;
 mod op;
 pub mod runtime;
-mod task;
+pub mod signal;
+pub mod task;
 pub mod time;
 
 pub use runtime::{spawn, spawn_blocking, yield_now, Runtime};
