@@ -3,7 +3,7 @@
 //! `futures_io::AsyncRead + AsyncWrite` (feature `futures-io`) or a
 //! `hyper::rt::Read + Write` (feature `hyper`), so hyper, h2, tonic, tokio-rustls,
 //! tokio-util codecs and `futures::io` run on it unchanged. With `hyper`,
-//! [`HyperExecutor`] and [`HyperTimer`] give hyper its executor (local tasks) and timer.
+//! `HyperExecutor` and `HyperTimer` give hyper its executor (local tasks) and timer.
 //!
 //! # How it works
 //!

@@ -2,7 +2,7 @@
 //!
 //! # Invariants
 //!
-//! - A task is one heap allocation (`raw::Cell<F>`): a [`Header`](raw::Header) followed by
+//! - A task is one heap allocation (`raw::Cell<F>`): a `raw::Header` followed by
 //!   the future, later its output. Its state word (`state.rs`) holds the flags and a
 //!   reference count; the allocation is freed when the count reaches zero.
 //! - References are held by: the `JoinHandle`, each `Waker`, the run-queue entry while
