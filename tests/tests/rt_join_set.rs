@@ -2,7 +2,6 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Duration;
 
 use uring_rt::task::JoinSet;
 
@@ -19,20 +18,23 @@ impl Drop for DropFlag {
 fn join_next_returns_in_completion_order() {
     uring_rt::start(async {
         let mut set = JoinSet::new();
-        for ms in [40u64, 0, 20] {
+        let mut senders = Vec::new();
+        for i in 0..3u32 {
+            let (tx, rx) = futures::channel::oneshot::channel::<()>();
+            senders.push(Some(tx));
             // !Send futures are fine: the set spawns local tasks.
-            let rc = Rc::new(ms);
+            let rc = Rc::new(i);
             set.spawn(async move {
-                uring_rt::time::sleep(Duration::from_millis(*rc)).await;
+                rx.await.unwrap();
                 *rc
             });
         }
         assert_eq!(set.len(), 3);
-        let mut got = Vec::new();
-        while let Some(r) = set.join_next().await {
-            got.push(r.unwrap());
+        // Finish the tasks in the order 2, 0, 1: join_next follows it, not spawn order.
+        for i in [2usize, 0, 1] {
+            senders[i].take().unwrap().send(()).unwrap();
+            assert_eq!(set.join_next().await.unwrap().unwrap(), i as u32);
         }
-        assert_eq!(got, [0, 20, 40]);
         assert!(set.join_next().await.is_none());
     });
 }
