@@ -39,3 +39,6 @@ URING_RT_DRIVER=epoll cargo test --workspace --tests
 
 echo "== wrk against examples/http_hello on the epoll driver"
 URING_RT_DRIVER=epoll DURATION=3s bash examples/scripts/wrk_http.sh
+
+echo "== AddressSanitizer: the library's tests and the torture short form"
+bash ci/asan.sh
