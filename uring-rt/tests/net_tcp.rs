@@ -356,3 +356,54 @@ fn byte_literals_can_be_written_directly() {
     });
     assert_eq!(&peer.join().unwrap(), b"hello");
 }
+
+#[test]
+fn peek_leaves_the_bytes_for_the_next_read_and_sees_kept_bytes() {
+    use std::future::{poll_fn, Future};
+    use std::task::Poll;
+    uring_rt::start(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let data: Vec<u8> = (0..100u8).collect();
+        client.write_all(data.clone()).await.0.unwrap();
+        // Two peeks see the same bytes; then a read consumes them.
+        for _ in 0..2 {
+            let (n, buf) = server.peek(Vec::with_capacity(4096)).await;
+            let n = n.unwrap();
+            assert!(n > 0 && n <= 100);
+            assert_eq!(&buf[..n], &data[..n]);
+        }
+        let mut got = Vec::new();
+        while got.len() < 100 {
+            let (n, buf) = server.read(Vec::with_capacity(4096)).await;
+            got.extend_from_slice(&buf[..n.unwrap()]);
+        }
+        assert_eq!(got, data);
+
+        // A peek dropped after the kernel completed it keeps nothing: the bytes are still in
+        // the socket, and the next read returns each of them exactly once.
+        let mut peek = Box::pin(server.peek(Vec::with_capacity(64)));
+        let first = poll_fn(|cx| Poll::Ready(peek.as_mut().poll(cx).is_ready())).await;
+        assert!(!first);
+        client.write_all(vec![7u8; 10]).await.0.unwrap();
+        uring_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        drop(peek);
+        let (n, buf) = server.read(Vec::with_capacity(64)).await;
+        assert_eq!(&buf[..n.unwrap()], &[7u8; 10]);
+
+        // Bytes kept from a dropped read are seen by a peek and still returned by the read.
+        let mut read = Box::pin(server.read(Vec::with_capacity(64)));
+        let first = poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx).is_ready())).await;
+        assert!(!first);
+        client.write_all(vec![9u8; 5]).await.0.unwrap();
+        uring_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        drop(read);
+        let (n, buf) = server.peek(Vec::with_capacity(64)).await;
+        assert_eq!(&buf[..n.unwrap()], &[9u8; 5]);
+        let (n, buf) = server.read(Vec::with_capacity(64)).await;
+        assert_eq!(&buf[..n.unwrap()], &[9u8; 5]);
+    });
+}

@@ -165,6 +165,20 @@ impl SharedFd<Gate> {
         (!bytes.is_empty()).then_some(bytes)
     }
 
+    /// Copies stashed bytes, up to the free room of `buf`, into `buf` without taking them:
+    /// the count, or `None` when nothing was stashed (or `buf` has no room). Call with the
+    /// input permit held.
+    pub(crate) fn peek_bytes<B: IoBufMut>(&self, buf: &mut B) -> Option<usize> {
+        let gate = self.ext();
+        if !gate.has_stash() || buf.bytes_total() == 0 {
+            return None;
+        }
+        let slow = gate.slow();
+        let (a, b) = slow.bytes.as_slices();
+        let n = buf::fill(buf, [a, b]);
+        (n > 0).then_some(n)
+    }
+
     /// Takes the stashed error of a dropped read, once its bytes were taken. Call with the
     /// input permit held.
     pub(crate) fn take_error(&self) -> Option<std::io::Error> {

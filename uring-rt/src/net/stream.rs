@@ -36,6 +36,18 @@ impl StreamCore {
         Op::new(op::Recv::new(permit, buf)).await
     }
 
+    pub(crate) async fn peek<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
+        let permit = self.fd.input().await;
+        if let Some(n) = self.fd.peek_bytes(&mut buf) {
+            return (Ok(n), buf);
+        }
+        // As the kernel does: a pending socket error is reported (and cleared) by a peek too.
+        if let Some(e) = self.fd.take_error() {
+            return (Err(e), buf);
+        }
+        Op::new(op::Recv::peek(permit, buf)).await
+    }
+
     pub(crate) async fn readv<B: IoBufMut>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
         let permit = self.fd.input().await;
         if self.fd.has_stash() {

@@ -133,6 +133,37 @@ impl TcpStream {
         self.core.read(buf).await
     }
 
+    /// Copies received bytes into `buf`'s free room without consuming them (`MSG_PEEK`): the
+    /// next `read` returns the same bytes. Waits until at least one byte arrived; 0 means the
+    /// peer closed its side.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](TcpStream::read); a pending socket error (`ConnectionReset`) is reported
+    /// by a peek too, and then not again, as the kernel does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    ///
+    /// uring_rt::start(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     client.write_all(b"hello").await.0.unwrap();
+    ///
+    ///     let (n, peeked) = server.peek(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&peeked[..n.unwrap()], b"hello");
+    ///     let (n, read) = server.read(Vec::with_capacity(16)).await;
+    ///     assert_eq!(&read[..n.unwrap()], b"hello");
+    /// });
+    /// ```
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn peek<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
+        self.core.peek(buf).await
+    }
+
     /// Reads into several buffers in order (`IORING_OP_RECVMSG`); the total count.
     ///
     /// # Errors

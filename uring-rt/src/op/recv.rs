@@ -14,11 +14,26 @@ use crate::driver::Completion;
 pub(crate) struct Recv<B> {
     permit: InputPermit,
     buf: B,
+    /// `MSG_PEEK`: the bytes stay in the socket; a dropped peek keeps none of them.
+    peek: bool,
 }
 
 impl<B: IoBufMut> Recv<B> {
     pub(crate) fn new(permit: InputPermit, buf: B) -> Recv<B> {
-        Recv { permit, buf }
+        Recv {
+            permit,
+            buf,
+            peek: false,
+        }
+    }
+
+    /// A receive with `MSG_PEEK`: copies what is queued without consuming it.
+    pub(crate) fn peek(permit: InputPermit, buf: B) -> Recv<B> {
+        Recv {
+            permit,
+            buf,
+            peek: true,
+        }
     }
 }
 
@@ -27,7 +42,7 @@ impl<B: IoBufMut> Recv<B> {
 unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     fn leak(self) {
         // The buffer may still be written: it stays allocated; the stream's reads go on.
-        let Recv { permit, buf } = self;
+        let Recv { permit, buf, .. } = self;
         std::mem::forget(buf);
         drop(permit);
     }
@@ -40,7 +55,10 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
 
     fn create_entry(&mut self) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
-        opcode::Recv::new(types::Fd(self.permit.raw()), self.buf.stable_mut_ptr(), len).build()
+        let flags = if self.peek { libc::MSG_PEEK } else { 0 };
+        opcode::Recv::new(types::Fd(self.permit.raw()), self.buf.stable_mut_ptr(), len)
+            .flags(flags)
+            .build()
     }
 
     fn complete(mut self, c: Completion) -> BufResult<usize, B> {
@@ -54,6 +72,8 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
 
     fn orphan_completion(&mut self, c: Completion) {
         match cqe_result(c) {
+            // Peeked bytes are still in the socket: the next read gets them from the kernel.
+            Ok(_) if self.peek => {}
             Ok(n) => {
                 // SAFETY: the kernel wrote `n <= bytes_total()` bytes at the buffer's stable
                 // address, which `self` still owns.
