@@ -149,6 +149,29 @@ pub fn process_cpu_ns(pid: u32) -> io::Result<u64> {
     Ok(total)
 }
 
+/// User and system CPU time of process `pid` in clock ticks (`utime` and `stime`, fields 14
+/// and 15 of `/proc/PID/stat`, which include threads that already exited).
+///
+/// Ticks are coarse (usually 10 ms): callers use the ratio of their differences over a window
+/// to split the precise total of [`process_cpu_ns`] into user and system time.
+pub fn process_user_sys_ticks(pid: u32) -> io::Result<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may contain spaces: split after it.
+    let rest = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| io::Error::other(format!("malformed /proc/{pid}/stat")))?;
+    // `rest` starts at field 3 (state), so utime (14) and stime (15) are its 12th and 13th.
+    let mut fields = rest.split_whitespace().skip(11);
+    let mut next = || -> io::Result<u64> {
+        fields
+            .next()
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("malformed /proc/{pid}/stat")))
+    };
+    Ok((next()?, next()?))
+}
+
 /// A field of `/proc/PID/status` in KiB (`VmHWM`, `VmRSS`, ...).
 pub fn status_kib(pid: u32, field: &str) -> io::Result<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;

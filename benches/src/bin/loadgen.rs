@@ -11,8 +11,13 @@
 //! exactly the requests counted. It prints one JSON line on stdout:
 //!
 //! ```text
-//! {"requests":..,"elapsed_s":..,"rps":..,"p50_us":..,"p99_us":..,"server_cpu_ns":..,"client_cpu_ns":..}
+//! {"requests":..,"elapsed_s":..,"rps":..,"p50_us":..,"p99_us":..,"server_cpu_ns":..,
+//!  "server_user_ns":..,"server_sys_ns":..,"client_cpu_ns":..}
 //! ```
+//!
+//! `server_user_ns` and `server_sys_ns` split `server_cpu_ns` in the ratio of the server's
+//! `utime` and `stime` ticks (`/proc/PID/stat`) over the same window; they are `null` without
+//! `--server-pid` or when the window was too short for a single tick.
 //!
 //! Per request it costs one `send`, one `recv` and a share of one `epoll_wait` (edge-triggered,
 //! so ready sockets are not polled twice). On loopback most of that is the kernel's TCP path,
@@ -141,9 +146,9 @@ fn run(
         latency_ns: Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
             .map_err(io::Error::other)?,
     };
-    // Set when the measured window starts: (start instant, server CPU ns, own CPU ns).
-    let mut measuring: Option<(Instant, u64, u64)> = None;
-    let server_cpu = || server_pid.map(benches::process_cpu_ns).transpose();
+    // Set when the measured window starts: (start instant, server CPU, own CPU ns).
+    let mut measuring: Option<(Instant, ServerCpu, u64)> = None;
+    let server_cpu = || server_pid.map(ServerCpu::sample).transpose();
 
     for conn in &mut conns {
         start_request(conn)?;
@@ -175,7 +180,7 @@ fn run(
         let now = Instant::now();
         match measuring {
             None if now >= warm_end => {
-                let server0 = server_cpu()?.unwrap_or(0);
+                let server0 = server_cpu()?.unwrap_or_default();
                 let self0 = benches::process_cpu_ns(self_pid)?;
                 measuring = Some((Instant::now(), server0, self0));
                 window.requests = 0;
@@ -183,13 +188,52 @@ fn run(
             }
             Some((t0, server0, self0)) if now.duration_since(t0).as_secs_f64() >= duration => {
                 let elapsed = now.duration_since(t0).as_secs_f64();
-                let server_ns = server_cpu()?.map(|s1| s1.saturating_sub(server0));
+                let server = server_cpu()?.map(|s1| s1.since(&server0));
                 let self_ns = benches::process_cpu_ns(self_pid)?.saturating_sub(self0);
-                print_result(&window, elapsed, server_ns, self_ns);
+                print_result(&window, elapsed, server, self_ns);
                 return Ok(());
             }
             _ => {}
         }
+    }
+}
+
+/// CPU time of the server process: the precise total and the user and system ticks.
+#[derive(Clone, Copy, Default)]
+struct ServerCpu {
+    total_ns: u64,
+    user_ticks: u64,
+    sys_ticks: u64,
+}
+
+/// The server's CPU time over the window.
+struct ServerCpuWindow {
+    total_ns: u64,
+    /// `(user, system)` ns, or `None` if no tick fell in the window.
+    split_ns: Option<(u64, u64)>,
+}
+
+impl ServerCpu {
+    fn sample(pid: u32) -> io::Result<Self> {
+        let total_ns = benches::process_cpu_ns(pid)?;
+        let (user_ticks, sys_ticks) = benches::process_user_sys_ticks(pid)?;
+        Ok(Self {
+            total_ns,
+            user_ticks,
+            sys_ticks,
+        })
+    }
+
+    /// The difference from `start`, the total split in the ratio of the tick differences.
+    fn since(&self, start: &Self) -> ServerCpuWindow {
+        let total_ns = self.total_ns.saturating_sub(start.total_ns);
+        let user = self.user_ticks.saturating_sub(start.user_ticks);
+        let sys = self.sys_ticks.saturating_sub(start.sys_ticks);
+        let split_ns = (user + sys > 0).then(|| {
+            let user_ns = (total_ns as f64 * user as f64 / (user + sys) as f64) as u64;
+            (user_ns, total_ns - user_ns.min(total_ns))
+        });
+        ServerCpuWindow { total_ns, split_ns }
     }
 }
 
@@ -242,18 +286,27 @@ fn read_some(conn: &mut Conn) -> io::Result<bool> {
     Ok(true)
 }
 
-fn print_result(window: &Window, elapsed: f64, server_cpu_ns: Option<u64>, client_cpu_ns: u64) {
+fn print_result(
+    window: &Window,
+    elapsed: f64,
+    server: Option<ServerCpuWindow>,
+    client_cpu_ns: u64,
+) {
     let quantile_us = |q: f64| window.latency_ns.value_at_quantile(q) as f64 / 1000.0;
-    let server = server_cpu_ns.map_or_else(|| "null".to_string(), |ns| ns.to_string());
+    let num = |v: Option<u64>| v.map_or_else(|| "null".to_string(), |ns| ns.to_string());
+    let total = server.as_ref().map(|s| s.total_ns);
+    let split = server.as_ref().and_then(|s| s.split_ns);
     println!(
         "{{\"requests\":{},\"elapsed_s\":{:.6},\"rps\":{:.1},\"p50_us\":{:.2},\"p99_us\":{:.2},\
-         \"server_cpu_ns\":{},\"client_cpu_ns\":{}}}",
+         \"server_cpu_ns\":{},\"server_user_ns\":{},\"server_sys_ns\":{},\"client_cpu_ns\":{}}}",
         window.requests,
         elapsed,
         window.requests as f64 / elapsed,
         quantile_us(0.50),
         quantile_us(0.99),
-        server,
+        num(total),
+        num(split.map(|s| s.0)),
+        num(split.map(|s| s.1)),
         client_cpu_ns,
     );
 }

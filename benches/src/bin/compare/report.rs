@@ -15,12 +15,26 @@ pub(super) struct Sample {
     pub(super) p50_us: f64,
     pub(super) p99_us: f64,
     pub(super) server_cpu_ns: u64,
+    /// User and system parts of `server_cpu_ns` (`None` if the window held no tick).
+    pub(super) server_split_ns: Option<(u64, u64)>,
     pub(super) client_cpu_ns: u64,
 }
 
 impl Sample {
     pub(super) fn cpu_ns_per_req(&self) -> f64 {
         self.server_cpu_ns as f64 / self.requests.max(1) as f64
+    }
+
+    /// Server user CPU per request, ns.
+    pub(super) fn user_ns_per_req(&self) -> Option<f64> {
+        self.server_split_ns
+            .map(|(user, _)| user as f64 / self.requests.max(1) as f64)
+    }
+
+    /// Server system (kernel) CPU per request, ns.
+    pub(super) fn sys_ns_per_req(&self) -> Option<f64> {
+        self.server_split_ns
+            .map(|(_, sys)| sys as f64 / self.requests.max(1) as f64)
     }
 
     /// Share of one CPU the server used during the window.
@@ -58,9 +72,20 @@ impl Spread {
         }
     }
 
+    /// The spread of the values present, or `None` if any run lacks one.
+    pub(super) fn of_all(values: impl Iterator<Item = Option<f64>>) -> Option<Self> {
+        let values: Option<Vec<f64>> = values.collect();
+        values.filter(|v| !v.is_empty()).map(Self::of)
+    }
+
     pub(super) fn json(&self) -> Value {
         json!({ "median": self.median, "min": self.min, "max": self.max })
     }
+}
+
+/// A median as a table cell, `-` if absent.
+fn cell(v: Option<Spread>) -> String {
+    v.map_or_else(|| "-".to_string(), |s| format!("{:.0}", s.median))
 }
 
 pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Value {
@@ -68,6 +93,9 @@ pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Valu
         "server": name, "size": case.size, "conns": case.conns, "round": round + 1,
         "requests": s.requests, "elapsed_s": s.elapsed_s, "rps": s.rps,
         "server_cpu_ns": s.server_cpu_ns, "cpu_ns_per_req": s.cpu_ns_per_req(),
+        "server_user_ns": s.server_split_ns.map(|s| s.0),
+        "server_sys_ns": s.server_split_ns.map(|s| s.1),
+        "user_ns_per_req": s.user_ns_per_req(), "sys_ns_per_req": s.sys_ns_per_req(),
         "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
     })
 }
@@ -88,12 +116,14 @@ pub(super) fn print_table(
         cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
     );
     println!(
-        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
+        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>6} {:>6} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
         "size",
         "conns",
         "server",
         "req/s",
         "server CPU ns/req",
+        "usr",
+        "sys",
         "CPU/ct",
         "rps/ct",
         "p50 µs",
@@ -114,6 +144,8 @@ pub(super) fn print_table(
             let pick = |f: fn(&Sample) -> f64| Spread::of(runs.iter().map(f).collect());
             let rps = pick(|s| s.rps);
             let cpu = pick(Sample::cpu_ns_per_req);
+            let user = Spread::of_all(runs.iter().map(Sample::user_ns_per_req));
+            let sys = Spread::of_all(runs.iter().map(Sample::sys_ns_per_req));
             let p50 = pick(|s| s.p50_us);
             let p99 = pick(|s| s.p99_us);
             let srv = pick(Sample::server_util);
@@ -122,7 +154,7 @@ pub(super) fn print_table(
             let rps_ratio = base_rps.map(|b| rps.median / b);
             let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
             println!(
-                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
+                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>6} {:>6} {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
                 case.size,
                 case.conns,
                 server.name,
@@ -132,6 +164,8 @@ pub(super) fn print_table(
                 cpu.median,
                 cpu.min,
                 cpu.max,
+                cell(user),
+                cell(sys),
                 ratio(cpu_ratio),
                 ratio(rps_ratio),
                 p50.median,
@@ -143,6 +177,8 @@ pub(super) fn print_table(
                 "server": server.name, "size": case.size, "conns": case.conns,
                 "rounds": runs.len(),
                 "rps": rps.json(), "cpu_ns_per_req": cpu.json(),
+                "user_ns_per_req": user.map(|s| s.json()),
+                "sys_ns_per_req": sys.map(|s| s.json()),
                 "p50_us": p50.json(), "p99_us": p99.json(),
                 "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
                 "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
@@ -150,8 +186,9 @@ pub(super) fn print_table(
         }
     }
     println!(
-        "CPU/ct, rps/ct: ratio of the medians to {BASELINE}; srv%, lg%: CPU use of the server \
-         and of the load generator (100 = one CPU)"
+        "usr, sys: median server user and system (kernel) CPU ns/req, the total split in the \
+         ratio of utime to stime over the window;\nCPU/ct, rps/ct: ratio of the medians to \
+         {BASELINE}; srv%, lg%: CPU use of the server and of the load generator (100 = one CPU)"
     );
     summary
 }
