@@ -41,6 +41,9 @@ struct Cli {
     /// Write every run, the medians and the memory figures to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Draw server CPU per request and requests/s per server and workload to FILE.svg.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Rounds (default 3, 5 with --full).
     #[arg(long)]
     rounds: Option<usize>,
@@ -123,6 +126,7 @@ struct Config {
     server_cpu: usize,
     client_cpu: usize,
     json: Option<PathBuf>,
+    plot: Option<PathBuf>,
 }
 
 /// A server to run, resolved to its binary.
@@ -133,6 +137,7 @@ struct Server {
 }
 
 mod mem;
+mod plot;
 mod report;
 
 use mem::{mem_json, print_mem, run_mem};
@@ -186,6 +191,7 @@ fn run() -> io::Result<()> {
         server_cpu: cli.server_cpu,
         client_cpu: cli.client_cpu,
         json: cli.json,
+        plot: cli.plot,
     };
     if cfg.rounds == 0 {
         return Err(io::Error::other("--rounds must be at least 1"));
@@ -267,6 +273,16 @@ fn run() -> io::Result<()> {
 
     let summary = print_table(&cfg, &servers, &samples);
     print_mem(&mem_results);
+    if let (Some(path), false) = (&cfg.plot, samples.is_empty()) {
+        let title = format!(
+            "echo ping-pong, medians of {} rounds of {} s (kernel {})",
+            cfg.rounds,
+            cfg.duration,
+            kernel_release()
+        );
+        plot::plot(path, &title, &cfg.cases, &servers, &samples)?;
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(path) = &cfg.json {
         let doc = json!({
             "config": {
@@ -436,6 +452,9 @@ fn run_echo(
         p50_us: num("p50_us")?,
         p99_us: num("p99_us")?,
         server_cpu_ns: num("server_cpu_ns")? as u64,
+        server_split_ns: v["server_user_ns"]
+            .as_u64()
+            .zip(v["server_sys_ns"].as_u64()),
         client_cpu_ns: num("client_cpu_ns")? as u64,
     })
 }
