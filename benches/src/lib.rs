@@ -183,6 +183,8 @@ pub fn status_kib(pid: u32, field: &str) -> io::Result<u64> {
         .ok_or_else(|| io::Error::other(format!("no {field} in /proc/{pid}/status")))
 }
 
+pub mod server_metrics;
+
 /// Shared accept-and-echo loop of the two tokio servers (they differ only in their runtime).
 pub mod tokio_echo {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -1,7 +1,7 @@
 //! Echo server written directly on the `io-uring` crate, with no runtime: one ring, one loop of
 //! accept, recv and send. It is the ceiling a completion-based runtime can approach.
 //!
-//! Usage: `echo_raw_uring --addr 127.0.0.1:PORT [--cpu N] [--defer]`
+//! Usage: `echo_raw_uring --addr 127.0.0.1:PORT [--cpu N] [--defer] [--metrics]`
 //!
 //! Without `--defer` the ring uses default setup flags. With `--defer` it is set up with
 //! `SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN | TASKRUN_FLAG`: completions are produced only
@@ -10,10 +10,15 @@
 //! Each connection has exactly one operation in flight (a recv, or a send of what the last
 //! recv returned), so its buffer and socket are released only when that operation's
 //! completion arrives.
+//!
+//! With `--metrics` it counts its `io_uring_enter` calls, the SQEs they submitted and the
+//! completions it reaped, and prints them on `SIGUSR1` (see `benches::server_metrics`), so
+//! `compare` shows its enters per request and SQEs per enter next to uring-rt's.
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
+use benches::server_metrics::{self, SIGINFO_SIZE};
 use benches::{ServerArgs, BUF_SIZE};
 use clap::Parser;
 use io_uring::{cqueue, opcode, squeue, types, IoUring, SubmissionQueue, Submitter};
@@ -24,6 +29,8 @@ const RING_ENTRIES: u32 = 4096;
 
 /// `user_data` of the (single, re-armed) accept operation; connection ops use `index << 1 | kind`.
 const ACCEPT: u64 = u64::MAX;
+/// `user_data` of the (re-armed) read of the `--metrics` signalfd.
+const SIGNAL: u64 = u64::MAX - 1;
 const KIND_RECV: u64 = 0;
 const KIND_SEND: u64 = 1;
 
@@ -37,7 +44,7 @@ struct Conn {
     sent: usize,
 }
 
-/// Command line: the common server arguments and `--defer`.
+/// Command line: the common server arguments, `--defer` and `--metrics`.
 #[derive(Debug, Parser)]
 struct Cli {
     #[command(flatten)]
@@ -45,15 +52,75 @@ struct Cli {
     /// Set the ring up with SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN and TASKRUN_FLAG.
     #[arg(long)]
     defer: bool,
+    /// Count enters, SQEs and completions; print them on SIGUSR1 (for `compare`).
+    #[arg(long)]
+    metrics: bool,
 }
 
 fn main() -> io::Result<()> {
-    let Cli { server, defer } = Cli::parse();
+    let Cli {
+        server,
+        defer,
+        metrics,
+    } = Cli::parse();
     server.apply()?;
 
+    // Declared before the ring, so it is dropped after it: the kernel may write into its
+    // buffer until the ring is gone.
+    let mut signal = metrics
+        .then(server_metrics::signal_fd)
+        .transpose()?
+        .map(|fd| Signal {
+            fd,
+            buf: Box::new([0; SIGINFO_SIZE]),
+        });
     let listener = benches::bind_listener(server.addr)?;
     let mut ring = build_ring(defer)?;
-    run(&mut ring, listener.as_raw_fd())
+    run(&mut ring, listener.as_raw_fd(), signal.as_mut())
+}
+
+/// What the loop counts (printed on `SIGUSR1` with `--metrics`).
+#[derive(Default)]
+struct Counters {
+    enters: u64,
+    sqes_submitted: u64,
+    completions: u64,
+}
+
+impl Counters {
+    /// Counts one `io_uring_enter` and what it submitted.
+    fn entered(&mut self, result: &io::Result<usize>) {
+        self.enters += 1;
+        if let Ok(n) = result {
+            self.sqes_submitted += *n as u64;
+        }
+    }
+
+    fn print(&self) {
+        server_metrics::print_snapshot(&[
+            ("enters", self.enters),
+            ("sqes_submitted", self.sqes_submitted),
+            ("completions", self.completions),
+        ]);
+    }
+}
+
+/// The `--metrics` signalfd and the buffer its read lands in (boxed: its address is in the SQE).
+struct Signal {
+    fd: OwnedFd,
+    buf: Box<[u8; SIGINFO_SIZE]>,
+}
+
+impl Signal {
+    fn read_entry(&mut self) -> squeue::Entry {
+        opcode::Read::new(
+            types::Fd(self.fd.as_raw_fd()),
+            self.buf.as_mut_ptr(),
+            SIGINFO_SIZE as u32,
+        )
+        .build()
+        .user_data(SIGNAL)
+    }
 }
 
 /// The ring, with default flags or the single-issuer deferred-task-run set.
@@ -70,14 +137,20 @@ fn build_ring(defer: bool) -> io::Result<IoUring> {
 }
 
 /// The event loop: submit what is queued, wait for one completion, handle all that arrived.
-fn run(ring: &mut IoUring, listen_fd: RawFd) -> io::Result<()> {
+fn run(ring: &mut IoUring, listen_fd: RawFd, mut signal: Option<&mut Signal>) -> io::Result<()> {
     let mut conns: Slab<Conn> = Slab::with_capacity(1024);
+    let mut counters = Counters::default();
     let (submitter, mut sq, mut cq) = ring.split();
 
-    push(&submitter, &mut sq, accept_entry(listen_fd))?;
+    push(&submitter, &mut sq, accept_entry(listen_fd), &mut counters)?;
+    if let Some(signal) = signal.as_deref_mut() {
+        push(&submitter, &mut sq, signal.read_entry(), &mut counters)?;
+    }
     loop {
         sq.sync();
-        match submitter.submit_and_wait(1) {
+        let result = submitter.submit_and_wait(1);
+        counters.entered(&result);
+        match result {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
             // EBUSY: the completion queue is overflowing; reaping below makes room.
@@ -86,7 +159,22 @@ fn run(ring: &mut IoUring, listen_fd: RawFd) -> io::Result<()> {
         }
         cq.sync();
         for cqe in &mut cq {
-            handle(&cqe, listen_fd, &mut conns, &submitter, &mut sq)?;
+            counters.completions += 1;
+            if cqe.user_data() == SIGNAL {
+                if let Some(signal) = signal.as_deref_mut() {
+                    counters.print();
+                    push(&submitter, &mut sq, signal.read_entry(), &mut counters)?;
+                }
+                continue;
+            }
+            handle(
+                &cqe,
+                listen_fd,
+                &mut conns,
+                &submitter,
+                &mut sq,
+                &mut counters,
+            )?;
         }
     }
 }
@@ -98,6 +186,7 @@ fn handle(
     conns: &mut Slab<Conn>,
     submitter: &Submitter<'_>,
     sq: &mut SubmissionQueue<'_>,
+    counters: &mut Counters,
 ) -> io::Result<()> {
     let res = cqe.result();
     if cqe.user_data() == ACCEPT {
@@ -113,11 +202,11 @@ fn handle(
                 len: 0,
                 sent: 0,
             });
-            push(submitter, sq, recv_entry(key, conn))?;
+            push(submitter, sq, recv_entry(key, conn), counters)?;
         } else {
             eprintln!("accept: {}", io::Error::from_raw_os_error(-res));
         }
-        return push(submitter, sq, accept_entry(listen_fd));
+        return push(submitter, sq, accept_entry(listen_fd), counters);
     }
 
     let key = (cqe.user_data() >> 1) as usize;
@@ -143,7 +232,7 @@ fn handle(
     } else {
         recv_entry(key, conn)
     };
-    push(submitter, sq, entry)
+    push(submitter, sq, entry, counters)
 }
 
 fn accept_entry(listen_fd: RawFd) -> squeue::Entry {
@@ -181,17 +270,21 @@ fn push(
     submitter: &Submitter<'_>,
     sq: &mut SubmissionQueue<'_>,
     entry: squeue::Entry,
+    counters: &mut Counters,
 ) -> io::Result<()> {
     loop {
         // SAFETY: every pointer in the entries built above points into a `Conn`'s boxed
-        // buffer (or is null for accept). A `Conn` is removed from the slab only when the
-        // completion of its single in-flight operation has been reaped, so the memory
-        // outlives the operation.
+        // buffer (or is null for accept), or into the `Signal`'s boxed buffer, which `main`
+        // drops only after the ring. A `Conn` is removed from the slab only
+        // when the completion of its single in-flight operation has been reaped, so the
+        // memory outlives the operation.
         if unsafe { sq.push(&entry) }.is_ok() {
             return Ok(());
         }
         sq.sync();
-        submitter.submit()?;
+        let result = submitter.submit();
+        counters.entered(&result);
+        result?;
         sq.sync();
     }
 }

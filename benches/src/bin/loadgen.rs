@@ -3,7 +3,7 @@
 //!
 //! Usage:
 //! `loadgen --addr 127.0.0.1:PORT --conns C --size N --duration SECS --warmup SECS
-//!          [--cpu N] [--server-pid PID]`
+//!          [--cpu N] [--server-pid PID [--signal-server]]`
 //!
 //! Requests completed during the warm-up are not counted. At the start and end of the measured
 //! window it samples the CPU time of the server process (`--server-pid`, from
@@ -17,7 +17,9 @@
 //!
 //! `server_user_ns` and `server_sys_ns` split `server_cpu_ns` in the ratio of the server's
 //! `utime` and `stime` ticks (`/proc/PID/stat`) over the same window; they are `null` without
-//! `--server-pid` or when the window was too short for a single tick.
+//! `--server-pid` or when the window was too short for a single tick. With `--signal-server`
+//! it also sends the server `SIGUSR1` right after each of the two samples, for a server
+//! started with `--metrics` to print its counters (`benches::server_metrics`).
 //!
 //! Per request it costs one `send`, one `recv` and a share of one `epoll_wait` (edge-triggered,
 //! so ready sockets are not polled twice). On loopback most of that is the kernel's TCP path,
@@ -81,6 +83,10 @@ struct Cli {
     /// Server process whose CPU time is sampled over the measured window.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Send the server SIGUSR1 at the start and the end of the window (a `--metrics` server
+    /// then prints its counters).
+    #[arg(long, requires = "server_pid")]
+    signal_server: bool,
 }
 
 fn main() {
@@ -92,14 +98,20 @@ fn main() {
         warmup,
         cpu,
         server_pid,
+        signal_server,
     } = Cli::parse();
+    // Only a server asked for it (`--metrics`) handles the signal; others would exit.
+    let signal_pid = server_pid.filter(|_| signal_server);
 
-    if let Err(e) = run(addr, conns, size, duration, warmup, cpu, server_pid) {
+    if let Err(e) = run(
+        addr, conns, size, duration, warmup, cpu, server_pid, signal_pid,
+    ) {
         eprintln!("loadgen: {e}");
         exit(1);
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one call, from `main`, with the parsed flags
 fn run(
     addr: SocketAddr,
     nconns: usize,
@@ -108,6 +120,7 @@ fn run(
     warmup: f64,
     cpu: Option<usize>,
     server_pid: Option<u32>,
+    signal_pid: Option<u32>,
 ) -> io::Result<()> {
     if nconns == 0 || size == 0 {
         return Err(io::Error::other("--conns and --size must be positive"));
@@ -149,6 +162,7 @@ fn run(
     // Set when the measured window starts: (start instant, server CPU, own CPU ns).
     let mut measuring: Option<(Instant, ServerCpu, u64)> = None;
     let server_cpu = || server_pid.map(ServerCpu::sample).transpose();
+    let signal_server = || signal_pid.map(signal).transpose();
 
     for conn in &mut conns {
         start_request(conn)?;
@@ -181,6 +195,7 @@ fn run(
         match measuring {
             None if now >= warm_end => {
                 let server0 = server_cpu()?.unwrap_or_default();
+                signal_server()?;
                 let self0 = benches::process_cpu_ns(self_pid)?;
                 measuring = Some((Instant::now(), server0, self0));
                 window.requests = 0;
@@ -189,6 +204,7 @@ fn run(
             Some((t0, server0, self0)) if now.duration_since(t0).as_secs_f64() >= duration => {
                 let elapsed = now.duration_since(t0).as_secs_f64();
                 let server = server_cpu()?.map(|s1| s1.since(&server0));
+                signal_server()?;
                 let self_ns = benches::process_cpu_ns(self_pid)?.saturating_sub(self0);
                 print_result(&window, elapsed, server, self_ns);
                 return Ok(());
@@ -309,6 +325,16 @@ fn print_result(
         num(split.map(|s| s.1)),
         client_cpu_ns,
     );
+}
+
+/// Asks the server for a snapshot of its counters.
+fn signal(pid: u32) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+    // SAFETY: plain syscall; the signal is one the server blocked and waits for.
+    if unsafe { libc::kill(pid, benches::server_metrics::SIGNAL) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn epoll_create() -> io::Result<OwnedFd> {

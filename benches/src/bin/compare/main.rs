@@ -11,8 +11,9 @@
 //! Ratios are relative to tokio `current_thread` (`tokio-ct`).
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,20 +73,21 @@ const AFTER_HELP: &str = "\
 The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 3 rounds of
 0.25 s warm-up + 0.75 s measured per run.";
 
-/// The servers compared: display name, binary name (in `src/bin/`), extra arguments.
+/// The servers compared: display name, binary name (in `src/bin/`), extra arguments, and
+/// whether it reports its counters (`--metrics`, see `benches::server_metrics`).
 /// A server whose binary was not built (a feature not enabled) is skipped.
-const SERVERS: &[(&str, &str, &[&str])] = &[
-    ("uring-rt", "echo_uring_rt", &[]),
-    ("uring-rt-ms", "echo_uring_rt", &["--multishot"]),
-    ("uring-rt-epoll", "echo_uring_rt", &["--epoll"]),
-    ("tokio-ct", "echo_tokio_ct", &[]),
-    ("tokio-mt1", "echo_tokio_mt", &[]),
-    ("monoio", "echo_monoio", &[]),
-    ("monoio-epoll", "echo_monoio", &["--legacy"]),
-    ("glommio", "echo_glommio", &[]),
-    ("tokio-uring", "echo_tokio_uring", &[]),
-    ("raw-uring", "echo_raw_uring", &[]),
-    ("raw-uring-defer", "echo_raw_uring", &["--defer"]),
+const SERVERS: &[(&str, &str, &[&str], bool)] = &[
+    ("uring-rt", "echo_uring_rt", &[], false),
+    ("uring-rt-ms", "echo_uring_rt", &["--multishot"], false),
+    ("uring-rt-epoll", "echo_uring_rt", &["--epoll"], false),
+    ("tokio-ct", "echo_tokio_ct", &[], false),
+    ("tokio-mt1", "echo_tokio_mt", &[], false),
+    ("monoio", "echo_monoio", &[], false),
+    ("monoio-epoll", "echo_monoio", &["--legacy"], false),
+    ("glommio", "echo_glommio", &[], false),
+    ("tokio-uring", "echo_tokio_uring", &[], false),
+    ("raw-uring", "echo_raw_uring", &[], true),
+    ("raw-uring-defer", "echo_raw_uring", &["--defer"], true),
 ];
 
 /// Binaries gated by a cargo feature: skipped unless this binary was built with the feature,
@@ -103,6 +105,9 @@ const BASELINE: &str = "tokio-ct";
 /// run's sockets in TIME_WAIT.
 const FIRST_PORT: u16 = 21_000;
 const PORT_SPAN: u16 = 4_000;
+
+/// How long a `--metrics` server may take to print its last snapshot.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a server may take to start accepting.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -134,6 +139,8 @@ struct Server {
     name: &'static str,
     path: PathBuf,
     args: &'static [&'static str],
+    /// Started with `--metrics`; loadgen signals it for snapshots of its counters.
+    metrics: bool,
 }
 
 mod mem;
@@ -333,13 +340,13 @@ fn select_servers(bin_dir: &Path, only: Option<&str>) -> io::Result<Vec<Server>>
     let wanted: Option<Vec<&str>> = only.map(|s| s.split(',').map(str::trim).collect());
     if let Some(wanted) = &wanted {
         for name in wanted {
-            if !SERVERS.iter().any(|(n, _, _)| n == name) {
+            if !SERVERS.iter().any(|(n, ..)| n == name) {
                 return Err(io::Error::other(format!("unknown server {name}")));
             }
         }
     }
     let mut servers = Vec::new();
-    for &(name, bin, args) in SERVERS {
+    for &(name, bin, args, metrics) in SERVERS {
         if wanted.as_ref().is_some_and(|w| !w.contains(&name)) {
             continue;
         }
@@ -347,7 +354,12 @@ fn select_servers(bin_dir: &Path, only: Option<&str>) -> io::Result<Vec<Server>>
         if FEATURE_BINS.iter().any(|&(b, on)| b == bin && !on) {
             eprintln!("skipping {name}: feature for {bin} not enabled");
         } else if path.exists() {
-            servers.push(Server { name, path, args });
+            servers.push(Server {
+                name,
+                path,
+                args,
+                metrics,
+            });
         } else {
             eprintln!("skipping {name}: {bin} not built");
         }
@@ -374,8 +386,13 @@ impl ServerProcess {
             .arg("--cpu")
             .arg(cpu.to_string())
             .args(server.args)
+            .args(server.metrics.then_some("--metrics"))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(if server.metrics {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()?;
         let mut process = Self { child, addr };
         let deadline = Instant::now() + START_TIMEOUT;
@@ -395,6 +412,42 @@ impl ServerProcess {
 
     fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops the server and returns what it printed on stdout (empty if not piped). A
+    /// `--metrics` server is given up to [`SNAPSHOT_TIMEOUT`] to print the snapshot that
+    /// loadgen asked for last, before it is killed.
+    fn finish(mut self, snapshots: usize) -> io::Result<String> {
+        let mut out = Vec::new();
+        if let Some(stdout) = self.child.stdout.take() {
+            let fd = stdout.as_raw_fd();
+            // SAFETY: fcntl on a descriptor owned by `stdout`, alive for this call.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFL);
+                libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+            let mut stdout = stdout;
+            let deadline = Instant::now() + SNAPSHOT_TIMEOUT;
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stdout.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => out.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        let lines = out.iter().filter(|&&b| b == b'\n').count();
+                        if lines >= snapshots || Instant::now() > deadline {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 }
 
@@ -429,8 +482,11 @@ fn run_echo(
         .arg(cfg.client_cpu.to_string())
         .arg("--server-pid")
         .arg(process.pid().to_string())
+        .args(server.metrics.then_some("--signal-server"))
         .stdin(Stdio::null())
         .output()?;
+    // Two snapshots: the start and the end of the measured window.
+    let server_out = process.finish(if server.metrics { 2 } else { 0 })?;
     if !out.status.success() {
         return Err(io::Error::other(format!(
             "loadgen {}: {}",
@@ -456,6 +512,7 @@ fn run_echo(
             .as_u64()
             .zip(v["server_sys_ns"].as_u64()),
         client_cpu_ns: num("client_cpu_ns")? as u64,
+        metrics: benches::server_metrics::window(&server_out),
     })
 }
 

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use super::{Case, Config, Server, BASELINE};
 
-/// One measured run, as reported by `loadgen`.
-#[derive(Clone, Copy)]
+/// One measured run, as reported by `loadgen` (and the server's counters, if it keeps any).
+#[derive(Clone)]
 pub(super) struct Sample {
     pub(super) requests: u64,
     pub(super) elapsed_s: f64,
@@ -18,6 +18,8 @@ pub(super) struct Sample {
     /// User and system parts of `server_cpu_ns` (`None` if the window held no tick).
     pub(super) server_split_ns: Option<(u64, u64)>,
     pub(super) client_cpu_ns: u64,
+    /// The server's counters over the window (`--metrics` servers only).
+    pub(super) metrics: Option<BTreeMap<String, u64>>,
 }
 
 impl Sample {
@@ -35,6 +37,22 @@ impl Sample {
     pub(super) fn sys_ns_per_req(&self) -> Option<f64> {
         self.server_split_ns
             .map(|(_, sys)| sys as f64 / self.requests.max(1) as f64)
+    }
+
+    /// A counter of the server over the window.
+    fn counter(&self, name: &str) -> Option<u64> {
+        self.metrics.as_ref()?.get(name).copied()
+    }
+
+    /// `io_uring_enter` calls per request.
+    pub(super) fn enters_per_req(&self) -> Option<f64> {
+        Some(self.counter("enters")? as f64 / self.requests.max(1) as f64)
+    }
+
+    /// SQEs submitted per `io_uring_enter` call.
+    pub(super) fn sqes_per_enter(&self) -> Option<f64> {
+        let enters = self.counter("enters")?;
+        Some(self.counter("sqes_submitted")? as f64 / enters.max(1) as f64)
     }
 
     /// Share of one CPU the server used during the window.
@@ -83,9 +101,9 @@ impl Spread {
     }
 }
 
-/// A median as a table cell, `-` if absent.
-fn cell(v: Option<Spread>) -> String {
-    v.map_or_else(|| "-".to_string(), |s| format!("{:.0}", s.median))
+/// A median as a table cell with `decimals` decimals, `-` if absent.
+fn cell(v: Option<Spread>, decimals: usize) -> String {
+    v.map_or_else(|| "-".to_string(), |s| format!("{:.decimals$}", s.median))
 }
 
 pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Value {
@@ -97,6 +115,8 @@ pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Valu
         "server_sys_ns": s.server_split_ns.map(|s| s.1),
         "user_ns_per_req": s.user_ns_per_req(), "sys_ns_per_req": s.sys_ns_per_req(),
         "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
+        "server_metrics": s.metrics,
+        "enters_per_req": s.enters_per_req(), "sqes_per_enter": s.sqes_per_enter(),
     })
 }
 
@@ -116,7 +136,7 @@ pub(super) fn print_table(
         cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
     );
     println!(
-        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>6} {:>6} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
+        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
         "size",
         "conns",
         "server",
@@ -124,6 +144,8 @@ pub(super) fn print_table(
         "server CPU ns/req",
         "usr",
         "sys",
+        "ent/req",
+        "sqe/ent",
         "CPU/ct",
         "rps/ct",
         "p50 µs",
@@ -146,6 +168,8 @@ pub(super) fn print_table(
             let cpu = pick(Sample::cpu_ns_per_req);
             let user = Spread::of_all(runs.iter().map(Sample::user_ns_per_req));
             let sys = Spread::of_all(runs.iter().map(Sample::sys_ns_per_req));
+            let enters = Spread::of_all(runs.iter().map(Sample::enters_per_req));
+            let sqes = Spread::of_all(runs.iter().map(Sample::sqes_per_enter));
             let p50 = pick(|s| s.p50_us);
             let p99 = pick(|s| s.p99_us);
             let srv = pick(Sample::server_util);
@@ -154,7 +178,7 @@ pub(super) fn print_table(
             let rps_ratio = base_rps.map(|b| rps.median / b);
             let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
             println!(
-                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>6} {:>6} {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
+                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
                 case.size,
                 case.conns,
                 server.name,
@@ -164,8 +188,10 @@ pub(super) fn print_table(
                 cpu.median,
                 cpu.min,
                 cpu.max,
-                cell(user),
-                cell(sys),
+                cell(user, 0),
+                cell(sys, 0),
+                cell(enters, 2),
+                cell(sqes, 2),
                 ratio(cpu_ratio),
                 ratio(rps_ratio),
                 p50.median,
@@ -179,6 +205,8 @@ pub(super) fn print_table(
                 "rps": rps.json(), "cpu_ns_per_req": cpu.json(),
                 "user_ns_per_req": user.map(|s| s.json()),
                 "sys_ns_per_req": sys.map(|s| s.json()),
+                "enters_per_req": enters.map(|s| s.json()),
+                "sqes_per_enter": sqes.map(|s| s.json()),
                 "p50_us": p50.json(), "p99_us": p99.json(),
                 "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
                 "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
@@ -187,7 +215,8 @@ pub(super) fn print_table(
     }
     println!(
         "usr, sys: median server user and system (kernel) CPU ns/req, the total split in the \
-         ratio of utime to stime over the window;\nCPU/ct, rps/ct: ratio of the medians to \
+         ratio of utime to stime over the window;\nent/req, sqe/ent: io_uring_enter calls per request \
+         and SQEs submitted per call (servers that count them);\nCPU/ct, rps/ct: ratio of the medians to \
          {BASELINE}; srv%, lg%: CPU use of the server and of the load generator (100 = one CPU)"
     );
     summary
