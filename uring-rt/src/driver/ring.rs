@@ -13,6 +13,7 @@ use io_uring::squeue;
 use super::bgids::Bgids;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
+use super::metrics::Counters;
 use super::ops::Dropped;
 use super::registry;
 use super::setup::{self, Config, DriverKind, TaskrunMode};
@@ -280,6 +281,11 @@ impl Driver {
         }
     }
 
+    /// What this driver has done so far (see `Runtime::metrics`).
+    pub(crate) fn counters(&self) -> Counters {
+        self.inner.borrow().counters
+    }
+
     /// Number of slots in use.
     pub(crate) fn in_flight(&self) -> usize {
         self.inner.borrow().ops.len()
@@ -294,6 +300,7 @@ impl Driver {
     pub(crate) unsafe fn submit(&self, entry: squeue::Entry) -> usize {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert();
+        inner.counters.ops_submitted += 1;
         inner.push(entry.user_data(key as u64));
         key
     }
@@ -305,6 +312,7 @@ impl Driver {
     pub(crate) unsafe fn submit_multi(&self, entry: squeue::Entry) -> usize {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_multi();
+        inner.counters.ops_submitted += 1;
         inner.push(entry.user_data(key as u64));
         key
     }
@@ -316,6 +324,7 @@ impl Driver {
     pub(crate) unsafe fn submit_orphan(&self, entry: squeue::Entry, data: Box<dyn Orphan>) {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_orphan(data);
+        inner.counters.ops_submitted += 1;
         inner.push(entry.user_data(key as u64));
     }
 
@@ -387,6 +396,7 @@ impl Driver {
         let mail = self.drain_mailbox();
         {
             let mut inner = self.inner.borrow_mut();
+            inner.counters.parks += 1;
             inner.arm_wake(self.unparker.eventfd());
             inner.flush_backlog();
             // A backlog left (the kernel could take nothing yet) must not wait for an

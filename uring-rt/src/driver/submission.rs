@@ -29,6 +29,7 @@ use io_uring::{opcode, squeue, types, EnterFlags};
 use super::backend::Backend;
 
 use super::lifecycle::{Completion, Orphan};
+use super::metrics::Counters;
 use super::ops::Ops;
 
 /// `user_data` of the driver's own `ASYNC_CANCEL` SQEs (their completions are ignored).
@@ -70,6 +71,8 @@ pub(super) struct Inner {
     batch: Vec<(u64, Completion)>,
     #[cfg(feature = "fault-injection")]
     pub(super) faults: Option<super::fault::Faults>,
+    /// What the driver has done, for `Runtime::metrics`.
+    pub(super) counters: Counters,
 }
 
 /// Whether an enter error leaves the ring usable (what was queued stays queued).
@@ -100,6 +103,7 @@ impl Inner {
             batch: Vec::with_capacity(64),
             #[cfg(feature = "fault-injection")]
             faults: None,
+            counters: Counters::default(),
         }
     }
 
@@ -160,6 +164,7 @@ impl Inner {
 
     /// Queues an `ASYNC_CANCEL` for `user_data`; the backlog guarantees it is never lost.
     pub(super) fn push_cancel(&mut self, user_data: u64) {
+        self.counters.ops_cancelled += 1;
         let entry = opcode::AsyncCancel::new(user_data)
             .build()
             .user_data(CANCEL_TOKEN);
@@ -279,6 +284,7 @@ impl Inner {
     /// Books the outcome of an enter: consumed SQEs are forgotten; transient errors leave
     /// everything queued; any other error faults the ring.
     fn after_enter(&mut self, result: Result<usize, i32>, want: usize, timeout: Option<Duration>) {
+        self.counters.entered(result.ok());
         match result {
             Ok(_) => {}
             Err(errno) if is_transient(errno) => {}
@@ -367,6 +373,7 @@ impl Inner {
     }
 
     fn deliver(&mut self, key: u64, c: Completion) {
+        self.counters.ops_completed += 1;
         let reaped = self.ops.complete(key as usize, c);
         if let Some(w) = reaped.waker {
             self.wakers.push(w);

@@ -199,6 +199,24 @@ impl Runtime {
         self.driver().in_flight()
     }
 
+    /// A snapshot of this runtime's counters: tasks polled, operations submitted, completed
+    /// and cancelled, `io_uring_enter` calls and the SQEs they carried, parks and wake-ups from
+    /// other threads. See [`RuntimeMetrics`](crate::runtime::RuntimeMetrics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// rt.block_on(async { uring_rt::io::nop().await.unwrap() });
+    /// let m = rt.metrics();
+    /// assert_eq!(m.ops_submitted, 1);
+    /// assert_eq!(m.ops_completed, 1);
+    /// assert!(m.enters >= 1);
+    /// ```
+    pub fn metrics(&self) -> crate::runtime::RuntimeMetrics {
+        crate::runtime::RuntimeMetrics::new(self.driver().counters(), self.local.counters())
+    }
+
     /// What the fault-injection layer did so far (all zero without one). Cargo feature
     /// `fault-injection`.
     ///

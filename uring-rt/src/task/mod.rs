@@ -32,5 +32,5 @@ pub(crate) use join_error::panic_message;
 pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
-pub(crate) use queue::{EnterGuard, Local, Shared};
+pub(crate) use queue::{EnterGuard, Local, Shared, TaskCounters};
 pub(crate) use raw::{task_size, HEADER_SIZE};

@@ -105,12 +105,24 @@ impl Shared {
     }
 }
 
+/// Counters of a scheduler's work, kept by its owner thread in plain `Cell`s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TaskCounters {
+    /// Task polls.
+    pub(crate) polled: u64,
+    /// Tasks that arrived through the remote queue: woken or spawned from other threads.
+    pub(crate) remote_wakes: u64,
+}
+
 /// The owner thread's scheduler state. Not `Send`: it stays on the thread that made it.
 pub(crate) struct Local {
     shared: Arc<Shared>,
     queue: RefCell<VecDeque<Task>>,
     /// Every live (not complete) task of this scheduler, for shutdown.
     owned: RefCell<Slab<Task>>,
+    /// Counted by the owner thread only (see [`TaskCounters`]).
+    polled: Cell<u64>,
+    remote_wakes: Cell<u64>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -145,6 +157,8 @@ impl Local {
             }),
             queue: RefCell::new(VecDeque::with_capacity(256)),
             owned: RefCell::new(Slab::with_capacity(256)),
+            polled: Cell::new(0),
+            remote_wakes: Cell::new(0),
             _not_send: PhantomData,
         }
     }
@@ -203,6 +217,8 @@ impl Local {
                 None => return,
             }
         };
+        self.remote_wakes
+            .set(self.remote_wakes.get() + tasks.len() as u64);
         let mut queue = self.queue.borrow_mut();
         for task in tasks {
             if task.owned_idx() == UNBOUND {
@@ -226,7 +242,16 @@ impl Local {
                 self.release(&task);
             }
         }
+        self.polled.set(self.polled.get() + ran as u64);
         ran
+    }
+
+    /// What this scheduler has done so far.
+    pub(crate) fn counters(&self) -> TaskCounters {
+        TaskCounters {
+            polled: self.polled.get(),
+            remote_wakes: self.remote_wakes.get(),
+        }
     }
 
     /// Drops the owned-list reference of a task that just completed.
