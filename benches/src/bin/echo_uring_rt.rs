@@ -1,6 +1,6 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
-//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll]`
+//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]`
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -15,8 +15,10 @@
 
 use std::time::Duration;
 
+use benches::server_metrics::{self, SIGINFO_SIZE};
 use benches::{ServerArgs, BUF_SIZE};
 use clap::Parser;
+use uring_rt::fs::File;
 use uring_rt::net::{BufRing, TcpListener, TcpStream};
 
 /// Buffers in the shared provided-buffer ring (`--multishot`).
@@ -52,7 +54,7 @@ async fn echo(stream: TcpStream) {
     }
 }
 
-/// Command line: the common server arguments and `--multishot`.
+/// Command line: the common server arguments, `--multishot` and `--metrics`.
 #[derive(Debug, Parser)]
 struct Cli {
     #[command(flatten)]
@@ -63,6 +65,9 @@ struct Cli {
     /// Run on the epoll driver instead of io_uring.
     #[arg(long)]
     epoll: bool,
+    /// Print the runtime's counters (`Runtime::metrics`) on SIGUSR1 (for `compare`).
+    #[arg(long)]
+    metrics: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -70,9 +75,12 @@ fn main() -> std::io::Result<()> {
         server,
         multishot,
         epoll,
+        metrics,
     } = Cli::parse();
     server.apply()?;
 
+    // Before the runtime starts its threads (the blocking pool), so all inherit the mask.
+    let signal = metrics.then(server_metrics::signal_fd).transpose()?;
     let std_listener = benches::bind_listener(server.addr)?;
     let driver = if epoll {
         uring_rt::runtime::DriverKind::Epoll
@@ -80,26 +88,53 @@ fn main() -> std::io::Result<()> {
         uring_rt::runtime::DriverKind::IoUring
     };
     let rt = uring_rt::Runtime::builder().driver(driver).build()?;
-    rt.block_on(async move {
+    rt.block_on(async {
         let listener = TcpListener::from_std(std_listener)?;
         let ring = if multishot {
             Some(BufRing::new(RING_ENTRIES, BUF_SIZE)?)
         } else {
             None
         };
+        let Some(signal) = signal else {
+            return serve(listener, ring).await;
+        };
+        uring_rt::spawn(serve(listener, ring));
+        // One read in flight on the signalfd; each signal prints a snapshot.
+        let signal = File::from_std(std::fs::File::from(signal));
+        let mut buf = vec![0u8; SIGINFO_SIZE];
         loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    match &ring {
-                        Some(ring) => uring_rt::spawn(echo_multishot(stream, ring.clone())),
-                        None => uring_rt::spawn(echo(stream)),
-                    };
-                }
-                Err(e) => {
-                    eprintln!("echo_uring_rt: accept: {e}");
-                    uring_rt::time::sleep(Duration::from_millis(1)).await;
-                }
-            }
+            let (res, b) = signal.read_at(buf, 0).await;
+            res?;
+            buf = b;
+            let m = rt.metrics();
+            server_metrics::print_snapshot(&[
+                ("tasks_polled", m.tasks_polled),
+                ("ops_submitted", m.ops_submitted),
+                ("ops_completed", m.ops_completed),
+                ("ops_cancelled", m.ops_cancelled),
+                ("enters", m.enters),
+                ("sqes_submitted", m.sqes_submitted),
+                ("parks", m.parks),
+                ("remote_wakes", m.remote_wakes),
+            ]);
         }
     })
+}
+
+/// Accepts forever, one task per connection.
+async fn serve(listener: TcpListener, ring: Option<BufRing>) -> std::io::Result<()> {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                match &ring {
+                    Some(ring) => uring_rt::spawn(echo_multishot(stream, ring.clone())),
+                    None => uring_rt::spawn(echo(stream)),
+                };
+            }
+            Err(e) => {
+                eprintln!("echo_uring_rt: accept: {e}");
+                uring_rt::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
 }

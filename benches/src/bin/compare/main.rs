@@ -77,8 +77,8 @@ The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 
 /// whether it reports its counters (`--metrics`, see `benches::server_metrics`).
 /// A server whose binary was not built (a feature not enabled) is skipped.
 const SERVERS: &[(&str, &str, &[&str], bool)] = &[
-    ("uring-rt", "echo_uring_rt", &[], false),
-    ("uring-rt-ms", "echo_uring_rt", &["--multishot"], false),
+    ("uring-rt", "echo_uring_rt", &[], true),
+    ("uring-rt-ms", "echo_uring_rt", &["--multishot"], true),
     ("uring-rt-epoll", "echo_uring_rt", &["--epoll"], false),
     ("tokio-ct", "echo_tokio_ct", &[], false),
     ("tokio-mt1", "echo_tokio_mt", &[], false),
