@@ -77,6 +77,14 @@ impl Backend {
         }
     }
 
+    /// The kernel ring's fd (`None` for the emulation).
+    pub(crate) fn uring_fd(&self) -> Option<RawFd> {
+        match self {
+            Backend::Uring(ring) => Some(std::os::fd::AsRawFd::as_raw_fd(ring)),
+            Backend::Epoll(_) => None,
+        }
+    }
+
     /// Which driver this is.
     pub(crate) fn kind(&self) -> DriverKind {
         match self {

@@ -6,6 +6,7 @@
 
 mod backend;
 mod bgids;
+mod enter;
 mod epoll;
 #[cfg(feature = "fault-injection")]
 mod fault;

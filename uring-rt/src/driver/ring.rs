@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use io_uring::squeue;
 
 use super::bgids::Bgids;
+use super::enter::RegisteredRing;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::metrics::Counters;
@@ -88,6 +89,14 @@ impl Driver {
         registry::add(id, mailbox.clone());
         #[allow(unused_mut)]
         let mut inner = Inner::new(ring);
+        if config.register_ring_fd && !inner.sqpoll {
+            // Best effort: an old kernel (before 5.18) or a thread with all 16 slots taken
+            // enters through the plain fd.
+            inner.registered = inner
+                .ring
+                .uring_fd()
+                .and_then(|fd| RegisteredRing::register(fd).ok());
+        }
         #[cfg(feature = "fault-injection")]
         if let Some(faults) = config.faults {
             inner.faults = Some(super::fault::Faults::new(faults));
@@ -279,6 +288,11 @@ impl Driver {
         if let Some(registry::Ring::Live(mailbox)) = registry::lookup(ring) {
             let _ = mailbox.post(Mail::Task(task));
         }
+    }
+
+    /// Whether `io_uring_enter` goes through a registered ring fd.
+    pub(crate) fn ring_fd_registered(&self) -> bool {
+        self.inner.borrow().registered.is_some()
     }
 
     /// What this driver has done so far (see `Runtime::metrics`).
@@ -518,6 +532,11 @@ impl Drop for Driver {
         let freed = std::mem::take(&mut inner.freed);
         for data in freed {
             quietly(move || drop(data));
+        }
+        // The registration holds a reference on the ring's file: undo it first, or the ring
+        // would live until this thread exits.
+        if let (Some(registered), Some(fd)) = (inner.registered.take(), inner.ring.uring_fd()) {
+            registered.unregister(fd);
         }
         // SAFETY: the ring is dropped exactly once, here, and nothing in flight refers to
         // memory we are about to free (every slot completed).

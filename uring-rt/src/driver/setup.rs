@@ -19,6 +19,10 @@ pub(crate) struct Config {
     pub(crate) defer_taskrun: bool,
     /// Try `COOP_TASKRUN | TASKRUN_FLAG` (when `DEFER_TASKRUN` is off or unsupported).
     pub(crate) coop_taskrun: bool,
+    /// Register the ring fd (`IORING_REGISTER_RING_FDS`) and enter through its index.
+    pub(crate) register_ring_fd: bool,
+    /// Try `IORING_SETUP_NO_SQARRAY` (Linux 6.6+; fall back without it).
+    pub(crate) no_sqarray: bool,
     /// The fault-injection layer to install.
     #[cfg(feature = "fault-injection")]
     pub(crate) faults: Option<super::FaultConfig>,
@@ -34,6 +38,8 @@ impl Default for Config {
             sqpoll_idle: None,
             defer_taskrun: true,
             coop_taskrun: true,
+            register_ring_fd: true,
+            no_sqarray: true,
             #[cfg(feature = "fault-injection")]
             faults: None,
             driver: None,
@@ -153,9 +159,23 @@ fn build_uring(config: &Config) -> io::Result<(IoUring, TaskrunMode)> {
     }
     modes.push(TaskrunMode::Default);
 
+    // Each mode with NO_SQARRAY first (if asked), then without.
+    let sqarray_options: &[bool] = if config.no_sqarray {
+        &[true, false]
+    } else {
+        &[false]
+    };
+    let attempts = modes.into_iter().flat_map(|mode| {
+        sqarray_options
+            .iter()
+            .map(move |&no_sqarray| (mode, no_sqarray))
+    });
     let mut last = None;
-    for mode in modes {
+    for (mode, no_sqarray) in attempts {
         let mut builder = IoUring::builder();
+        if no_sqarray {
+            builder.setup_no_sqarray();
+        }
         builder.setup_clamp();
         if let Some(cq) = config.cq_entries {
             builder.setup_cqsize(cq);

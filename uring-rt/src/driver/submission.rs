@@ -28,6 +28,7 @@ use io_uring::{opcode, squeue, types, EnterFlags};
 
 use super::backend::Backend;
 
+use super::enter::RegisteredRing;
 use super::lifecycle::{Completion, Orphan};
 use super::metrics::Counters;
 use super::ops::Ops;
@@ -73,6 +74,9 @@ pub(super) struct Inner {
     pub(super) faults: Option<super::fault::Faults>,
     /// What the driver has done, for `Runtime::metrics`.
     pub(super) counters: Counters,
+    /// The ring fd registered in this thread's io_uring context, entered by index; `None`
+    /// when not asked for, refused by the kernel, or with SQPOLL.
+    pub(super) registered: Option<RegisteredRing>,
 }
 
 /// Whether an enter error leaves the ring usable (what was queued stays queued).
@@ -104,6 +108,7 @@ impl Inner {
             #[cfg(feature = "fault-injection")]
             faults: None,
             counters: Counters::default(),
+            registered: None,
         }
     }
 
@@ -318,7 +323,10 @@ impl Inner {
         if let super::fault::EnterFault::Instead(errno) = injected {
             return Err(errno);
         }
-        let result = self.ring.enter_raw(to_submit, want, flags, timeout);
+        let result = match &self.registered {
+            Some(registered) => registered.enter(to_submit, want as u32, flags.bits(), timeout),
+            None => self.ring.enter_raw(to_submit, want, flags, timeout),
+        };
         #[cfg(feature = "fault-injection")]
         if let super::fault::EnterFault::After(errno) = injected {
             return Err(errno);

@@ -52,6 +52,7 @@ impl fmt::Debug for Runtime {
             .field("tasks", &self.local.live_tasks())
             .field("in_flight", &self.driver().in_flight())
             .field("timers", &self.context.timers.borrow().len())
+            .field("ring_fd_registered", &self.driver().ring_fd_registered())
             .finish()
     }
 }
