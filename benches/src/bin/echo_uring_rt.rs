@@ -1,6 +1,8 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
-//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]`
+//! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]
+//! [--register-ring-fd BOOL] [--no-sqarray BOOL]` (the last two: the builder's switches of
+//! the same names, default true, so `compare` can show each on and off)
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -68,6 +70,12 @@ struct Cli {
     /// Print the runtime's counters (`Runtime::metrics`) on SIGUSR1 (for `compare`).
     #[arg(long)]
     metrics: bool,
+    /// `Builder::register_ring_fd`: enter the kernel through a registered ring fd.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    register_ring_fd: bool,
+    /// `Builder::no_sqarray`: set the ring up without the SQ index array.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    no_sqarray: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -76,6 +84,8 @@ fn main() -> std::io::Result<()> {
         multishot,
         epoll,
         metrics,
+        register_ring_fd,
+        no_sqarray,
     } = Cli::parse();
     server.apply()?;
 
@@ -87,7 +97,11 @@ fn main() -> std::io::Result<()> {
     } else {
         uring_rt::runtime::DriverKind::IoUring
     };
-    let rt = uring_rt::Runtime::builder().driver(driver).build()?;
+    let rt = uring_rt::Runtime::builder()
+        .driver(driver)
+        .register_ring_fd(register_ring_fd)
+        .no_sqarray(no_sqarray)
+        .build()?;
     rt.block_on(async {
         let listener = TcpListener::from_std(std_listener)?;
         let ring = if multishot {

@@ -80,6 +80,25 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
     ("uring-rt", "echo_uring_rt", &[], true),
     ("uring-rt-ms", "echo_uring_rt", &["--multishot"], true),
     ("uring-rt-epoll", "echo_uring_rt", &["--epoll"], false),
+    // The builder's kernel-work switches, each turned off (both on in `uring-rt`).
+    (
+        "uring-rt-no-ringfd",
+        "echo_uring_rt",
+        &["--register-ring-fd", "false"],
+        true,
+    ),
+    (
+        "uring-rt-sqarray",
+        "echo_uring_rt",
+        &["--no-sqarray", "false"],
+        true,
+    ),
+    (
+        "uring-rt-sw-off",
+        "echo_uring_rt",
+        &["--register-ring-fd", "false", "--no-sqarray", "false"],
+        true,
+    ),
     ("tokio-ct", "echo_tokio_ct", &[], false),
     ("tokio-mt1", "echo_tokio_mt", &[], false),
     ("monoio", "echo_monoio", &[], false),
