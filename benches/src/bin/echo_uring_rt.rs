@@ -2,7 +2,7 @@
 //!
 //! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]
 //! [--register-ring-fd BOOL] [--no-sqarray BOOL]` (the last two: the builder's switches of
-//! the same names, default true, so `compare` can show each on and off)
+//! the same names, default false as in the library, so `compare` can show each on and off)
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -71,10 +71,10 @@ struct Cli {
     #[arg(long)]
     metrics: bool,
     /// `Builder::register_ring_fd`: enter the kernel through a registered ring fd.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     register_ring_fd: bool,
     /// `Builder::no_sqarray`: set the ring up without the SQ index array.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     no_sqarray: bool,
 }
 

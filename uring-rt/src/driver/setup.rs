@@ -38,8 +38,8 @@ impl Default for Config {
             sqpoll_idle: None,
             defer_taskrun: true,
             coop_taskrun: true,
-            register_ring_fd: true,
-            no_sqarray: true,
+            register_ring_fd: false,
+            no_sqarray: false,
             #[cfg(feature = "fault-injection")]
             faults: None,
             driver: None,

@@ -80,23 +80,24 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
     ("uring-rt", "echo_uring_rt", &[], true),
     ("uring-rt-ms", "echo_uring_rt", &["--multishot"], true),
     ("uring-rt-epoll", "echo_uring_rt", &["--epoll"], false),
-    // The builder's kernel-work switches, each turned off (both on in `uring-rt`).
+    // The builder's kernel-work switches, each turned on (both off in `uring-rt`, the
+    // library's defaults).
     (
-        "uring-rt-no-ringfd",
+        "uring-rt-ringfd",
         "echo_uring_rt",
-        &["--register-ring-fd", "false"],
+        &["--register-ring-fd", "true"],
         true,
     ),
     (
-        "uring-rt-sqarray",
+        "uring-rt-nosqarr",
         "echo_uring_rt",
-        &["--no-sqarray", "false"],
+        &["--no-sqarray", "true"],
         true,
     ),
     (
-        "uring-rt-sw-off",
+        "uring-rt-sw-on",
         "echo_uring_rt",
-        &["--register-ring-fd", "false", "--no-sqarray", "false"],
+        &["--register-ring-fd", "true", "--no-sqarray", "true"],
         true,
     ),
     ("tokio-ct", "echo_tokio_ct", &[], false),
