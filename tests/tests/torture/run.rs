@@ -25,10 +25,10 @@ const DROP_BOUND: Duration = Duration::from_secs(6);
 /// to sleep is not woken by submissions, and ops stall).
 const SQPOLL_RUNS: bool = true;
 
-/// Let SQPOLL rings have 2 or 4 entries. Off: on main at c617f76 an SQPOLL ring of 2 entries
-/// stalls a read for good under a busy mix (seed 0xce9893be123f48db, every replay; see
-/// /work/wt/notes/torture-findings.md); with 8 entries or more the same seeds pass.
-const SQPOLL_TINY_RINGS: bool = false;
+/// Let SQPOLL rings have 2 or 4 entries. Once off: an SQPOLL ring of 2 entries stalled a read
+/// under a busy mix (seed 0xce9893be123f48db) while its SQE waited in the backlog; the driver
+/// now waits in the kernel for SQ room (`rt_sqpoll::sqpoll_tiny_ring_submits_its_backlog_before_parking`).
+const SQPOLL_TINY_RINGS: bool = true;
 
 /// Liveness bound for one worker (its ops are bounded one by one by `guard`).
 const WORKER_BOUND: Duration = Duration::from_secs(60);
