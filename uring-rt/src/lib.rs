@@ -87,7 +87,10 @@
 //! # Requirements
 //!
 //! Linux 5.19 or newer with io_uring enabled (6.1+ recommended for `DEFER_TASKRUN`); Rust
-//! 1.80 or newer.
+//! 1.80 or newer. On the io_uring driver, a file or path operation whose opcode the kernel
+//! lacks (`IORING_OP_FTRUNCATE` before 6.9, `MKDIRAT` before 5.15, ...) runs its system call
+//! on the runtime's I/O threads instead of failing
+//! ([`RuntimeMetrics::ops_fallback`](runtime::RuntimeMetrics::ops_fallback) counts them).
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]

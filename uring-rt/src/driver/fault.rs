@@ -76,6 +76,10 @@ pub struct FaultConfig {
     /// SQPOLL ring `EOWNERDEAD` is turned into `ENXIO`: the driver takes `EOWNERDEAD` to mean
     /// the SQ thread died, which the layer cannot make true.)
     pub fail_enter: Option<(u64, i32)>,
+    /// Opcodes the driver treats as missing from the kernel's probe (bit `code % 64` of word
+    /// `code / 64`), as on an older kernel: such an op runs its system call on the blocking
+    /// pool if the driver can, else fails with `Unsupported`.
+    pub hidden_opcodes: [u64; 4],
 }
 
 impl FaultConfig {
@@ -157,6 +161,30 @@ impl FaultConfig {
     /// ```
     pub fn fail_enter(mut self, n: u64, errno: i32) -> FaultConfig {
         self.fail_enter = Some((n, errno));
+        self
+    }
+
+    /// Adds `code` (an `IORING_OP_*` number) to [`FaultConfig::hidden_opcodes`]: the ring
+    /// behaves as if the kernel lacked it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // IORING_OP_FTRUNCATE (55): `set_len` then runs `ftruncate(2)` on the blocking pool.
+    /// let rt = uring_rt::Runtime::builder()
+    ///     .driver(uring_rt::runtime::DriverKind::IoUring)
+    ///     .faults(uring_rt::fault::FaultConfig::new(1).hide_opcode(55))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let file = uring_rt::fs::File::from_std(tempfile::tempfile().unwrap());
+    ///     file.set_len(4096).await.unwrap();
+    ///     assert_eq!(file.metadata().await.unwrap().len(), 4096);
+    /// });
+    /// assert_eq!(rt.metrics().ops_fallback, 1);
+    /// ```
+    pub fn hide_opcode(mut self, code: u8) -> FaultConfig {
+        self.hidden_opcodes[usize::from(code / 64)] |= 1 << (code % 64);
         self
     }
 }

@@ -26,6 +26,8 @@ pub(crate) enum Mail {
     },
     /// Work on the ring's thread with its driver (unregister a resource, drop a timer).
     Task(Box<dyn FnOnce(&Driver) + Send>),
+    /// Ops the driver ran on its blocking pool finished (`driver::fallback`): reap them.
+    Reap,
 }
 
 impl std::fmt::Debug for Mail {
@@ -33,6 +35,7 @@ impl std::fmt::Debug for Mail {
         match self {
             Mail::Op { key, .. } => write!(f, "Mail::Op({key})"),
             Mail::Task(_) => f.write_str("Mail::Task"),
+            Mail::Reap => f.write_str("Mail::Reap"),
         }
     }
 }

@@ -18,6 +18,8 @@ pub(crate) struct Counters {
     pub(crate) sqes_submitted: u64,
     /// Times the driver blocked waiting for a completion or a wake-up.
     pub(crate) parks: u64,
+    /// Ops whose opcode the kernel lacks, run on the blocking pool instead.
+    pub(crate) ops_fallback: u64,
 }
 
 impl Counters {

@@ -8,6 +8,7 @@ mod backend;
 mod bgids;
 mod enter;
 mod epoll;
+mod fallback;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod lifecycle;

@@ -12,6 +12,7 @@ use io_uring::squeue;
 
 use super::bgids::Bgids;
 use super::enter::RegisteredRing;
+use super::fallback::Fallback;
 use super::lifecycle::{Completion, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::metrics::Counters;
@@ -28,11 +29,13 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 pub(crate) const FILE_TABLE_SIZE: u32 = 1024;
 
 /// Which slots of the registered-file table are free: a slot is in `free` (or at or past
-/// `next`) exactly when no fd occupies it.
+/// `next`) exactly when no fd occupies it; `fds[slot]` is the fd in a taken slot (`-1` in a
+/// free one), for ops the driver runs on its blocking pool.
 #[derive(Debug, Default)]
 struct FileTable {
     free: Vec<u32>,
     next: u32,
+    fds: Vec<std::os::fd::RawFd>,
 }
 
 /// The io_uring driver of one thread, owned by its runtime's context.
@@ -82,6 +85,17 @@ impl Driver {
                 }
             }
         }
+        #[cfg(feature = "fault-injection")]
+        if let Some(faults) = &config.faults {
+            for (word, hidden) in supported.iter_mut().zip(faults.hidden_opcodes) {
+                *word &= !hidden;
+            }
+        }
+        let is_supported = |code: u8| supported[usize::from(code / 64)] & (1 << (code % 64)) != 0;
+        let fallback = match kind {
+            DriverKind::IoUring => Fallback::new(is_supported),
+            _ => Fallback::default(),
+        };
         let unparker = Unparker::new()?;
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -89,6 +103,7 @@ impl Driver {
         registry::add(id, mailbox.clone());
         #[allow(unused_mut)]
         let mut inner = Inner::new(ring);
+        inner.fallback = fallback;
         if config.register_ring_fd && !inner.sqpoll {
             // Best effort: an old kernel (before 5.18) or a thread with all 16 slots taken
             // enters through the plain fd.
@@ -128,6 +143,12 @@ impl Driver {
     /// driver emulates it.
     pub(crate) fn is_supported(&self, opcode: u8) -> bool {
         self.supported[usize::from(opcode / 64)] & (1 << (opcode % 64)) != 0
+    }
+
+    /// Whether an op with `opcode` runs here: the kernel has it, or the driver runs its
+    /// system call on the blocking pool instead (`fallback`).
+    pub(crate) fn can_run(&self, opcode: u8) -> bool {
+        self.is_supported(opcode) || self.inner.borrow().fallback.runs(opcode)
     }
 
     /// Which driver runs: never `Auto`.
@@ -212,6 +233,7 @@ impl Driver {
         match mail {
             Mail::Op { key, data } => self.drop_op(key, data),
             Mail::Task(task) => task(self),
+            Mail::Reap => self.inner.borrow_mut().reap_fallback(),
         }
     }
 
@@ -256,7 +278,14 @@ impl Driver {
             }
         };
         match self.register_files_update(slot, &[fd]) {
-            Ok(_) => Ok(slot),
+            Ok(_) => {
+                let i = slot as usize;
+                if table.fds.len() <= i {
+                    table.fds.resize(i + 1, -1);
+                }
+                table.fds[i] = fd;
+                Ok(slot)
+            }
             Err(e) => {
                 table.free.push(slot);
                 Err(e)
@@ -269,6 +298,9 @@ impl Driver {
         if self.register_files_update(slot, &[-1]).is_ok() {
             if let Some(table) = self.files.borrow_mut().as_mut() {
                 table.free.push(slot);
+                if let Some(fd) = table.fds.get_mut(slot as usize) {
+                    *fd = -1;
+                }
             }
         }
     }
@@ -315,7 +347,8 @@ impl Driver {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert();
         inner.counters.ops_submitted += 1;
-        inner.push(entry.user_data(key as u64));
+        // SAFETY: the caller's contract.
+        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
         key
     }
 
@@ -327,7 +360,8 @@ impl Driver {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_multi();
         inner.counters.ops_submitted += 1;
-        inner.push(entry.user_data(key as u64));
+        // SAFETY: the caller's contract.
+        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
         key
     }
 
@@ -339,7 +373,37 @@ impl Driver {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_orphan(data);
         inner.counters.ops_submitted += 1;
-        inner.push(entry.user_data(key as u64));
+        // SAFETY: the caller's contract.
+        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
+    }
+
+    /// Queues `entry` for the kernel, or runs it on the blocking pool when the kernel lacks
+    /// its opcode (see `fallback`).
+    ///
+    /// # Safety
+    /// As [`Driver::submit`].
+    unsafe fn queue(&self, inner: &mut Inner, entry: squeue::Entry) {
+        if !inner.fallback.any() || !inner.fallback.runs(entry.get_opcode() as u8) {
+            inner.push(entry);
+            return;
+        }
+        inner.counters.ops_fallback += 1;
+        let files = self.files.borrow();
+        let file = |slot: u32| {
+            let fd = *files.as_ref()?.fds.get(slot as usize)?;
+            (fd >= 0).then_some(fd)
+        };
+        // SAFETY: the caller's contract: the op's data lives until its final completion,
+        // which is the pool's result delivered by `reap_fallback`.
+        if let Err(res) = unsafe { inner.fallback.run(&entry, file, &self.mailbox) } {
+            inner.dispatch_one(
+                entry.get_user_data(),
+                Completion {
+                    result: res,
+                    flags: 0,
+                },
+            );
+        }
     }
 
     pub(crate) fn poll_op(&self, key: usize, cx: &mut Context<'_>) -> Poll<Completion> {
@@ -478,6 +542,14 @@ impl Drop for Driver {
             if now >= deadline {
                 break;
             }
+            // Ops on the blocking pool post their results to the mailbox, which is not
+            // drained here: reap them directly, and look often while any is running.
+            inner.reap_fallback();
+            let nap = if inner.fallback.in_pool > 0 {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(100)
+            };
             if inner.cancel_all_refused && !per_key_sent {
                 // The kernel lacks `ASYNC_CANCEL_ALL` (before 5.19): one cancel per key.
                 per_key_sent = true;
@@ -490,8 +562,9 @@ impl Drop for Driver {
             }
             inner.flush_backlog();
             let want = if inner.held_completions() { 0 } else { 1 };
-            inner.enter(want, Some((deadline - now).min(Duration::from_millis(100))));
+            inner.enter(want, Some((deadline - now).min(nap)));
             inner.reap();
+            inner.reap_fallback();
             let wakers = std::mem::take(&mut inner.wakers);
             let freed = std::mem::take(&mut inner.freed);
             quietly(move || drop(wakers));
@@ -510,6 +583,7 @@ impl Drop for Driver {
             // data, the wake buffer and the ring rather than free memory it may write.
             let inner = self.inner.get_mut();
             inner.ops.leak_all();
+            inner.fallback.leak();
             let wake_buf = std::mem::replace(&mut inner.wake_buf, Box::new(0));
             std::mem::forget(wake_buf);
             for mail in late {
@@ -518,6 +592,7 @@ impl Drop for Driver {
                     // Not run: undoing a registration (freeing a buffer ring's memory) is
                     // not safe while the kernel may still use it. What a task owns leaks.
                     Mail::Task(task) => quietly(move || drop(task)),
+                    Mail::Reap => {}
                 }
             }
             return;

@@ -29,6 +29,7 @@ use io_uring::{opcode, squeue, types, EnterFlags};
 use super::backend::Backend;
 
 use super::enter::RegisteredRing;
+use super::fallback::Fallback;
 use super::lifecycle::{Completion, Orphan};
 use super::metrics::Counters;
 use super::ops::Ops;
@@ -77,6 +78,8 @@ pub(super) struct Inner {
     /// The ring fd registered in this thread's io_uring context, entered by index; `None`
     /// when not asked for, refused by the kernel, or with SQPOLL.
     pub(super) registered: Option<RegisteredRing>,
+    /// Ops whose opcode the kernel lacks, run on the blocking pool.
+    pub(super) fallback: Fallback,
 }
 
 /// Whether an enter error leaves the ring usable (what was queued stays queued).
@@ -109,6 +112,7 @@ impl Inner {
             faults: None,
             counters: Counters::default(),
             registered: None,
+            fallback: Fallback::default(),
         }
     }
 
@@ -474,6 +478,15 @@ impl Inner {
                 Some((user_data, c))
             }
         }
+    }
+
+    /// Delivers the results of ops that ran on the blocking pool, as their completions.
+    pub(super) fn reap_fallback(&mut self) {
+        let mut done = self.fallback.take_done();
+        for (user_data, result) in done.drain(..) {
+            self.dispatch_one(user_data, Completion { result, flags: 0 });
+        }
+        self.fallback.recycle(done);
     }
 
     fn release_held(&mut self) -> usize {

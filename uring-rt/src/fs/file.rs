@@ -282,7 +282,8 @@ impl File {
     }
 
     /// Truncates or extends the file to `len` bytes. `IORING_OP_FTRUNCATE` (Linux 6.9+);
-    /// on older kernels `ftruncate(2)` runs on the blocking pool, never on this thread.
+    /// on older kernels the driver runs `ftruncate(2)` on its I/O threads, never on this
+    /// thread.
     ///
     /// # Errors
     ///
@@ -298,14 +299,7 @@ impl File {
     /// });
     /// ```
     pub async fn set_len(&self, len: u64) -> io::Result<()> {
-        if op::is_supported(opcode::Ftruncate::CODE) {
-            return Ftruncate::op(&self.fd, len)?.await;
-        }
-        op::in_runtime()?;
-        let fd = self.fd.clone();
-        crate::spawn_blocking(move || fd.ftruncate_blocking(len))
-            .await
-            .map_err(|e| io::Error::other(e.to_string()))?
+        Ftruncate::op(&self.fd, len)?.await
     }
 
     /// The file's metadata (`IORING_OP_STATX` on the fd, Linux 5.6+).

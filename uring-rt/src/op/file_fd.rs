@@ -84,18 +84,6 @@ impl SharedFd<FixedSlot> {
         (register_files::current_ring() == Some(ring)).then_some(slot)
     }
 
-    /// `ftruncate(2)` on the calling thread (the blocking pool's fallback when the kernel
-    /// lacks `IORING_OP_FTRUNCATE`).
-    pub(crate) fn ftruncate_blocking(&self, len: u64) -> io::Result<()> {
-        let len = libc::off_t::try_from(len)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length too large"))?;
-        // SAFETY: plain syscall on an fd this clone keeps open.
-        if unsafe { libc::ftruncate(self.raw(), len) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
     /// The logical block size of the block device behind this fd (`BLKSSZGET`), if it is one.
     pub(crate) fn block_size(&self) -> Option<u32> {
         let mut size: libc::c_int = 0;

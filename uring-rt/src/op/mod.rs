@@ -294,7 +294,7 @@ impl<T: OpCode> Future for Op<T> {
                     .as_mut()
                     .expect("op data present until completion");
                 if let Some((code, name, kernel)) = data.required() {
-                    if !driver.is_supported(code) {
+                    if !driver.can_run(code) {
                         return Poll::Ready(this.fail(support::unsupported(name, kernel)));
                     }
                 }

@@ -4,13 +4,14 @@ use std::io;
 
 use crate::runtime::context;
 
-/// `Ok` when the current ring's probe lists `code`.
+/// `Ok` when the current ring runs `code`: its probe lists it, or the driver runs the op's
+/// system call on its blocking pool instead.
 ///
 /// # Errors
 /// `ErrorKind::Unsupported` naming the opcode and the kernel it needs; `ErrorKind::Other`
 /// when no runtime is entered on this thread.
 pub(crate) fn require(code: u8, name: &str, kernel: &str) -> io::Result<()> {
-    if context::driver()?.is_supported(code) {
+    if context::driver()?.can_run(code) {
         Ok(())
     } else {
         Err(unsupported(name, kernel))
@@ -25,9 +26,10 @@ pub(crate) fn unsupported(name: &str, kernel: &str) -> io::Error {
     )
 }
 
-/// Whether the current ring supports `code` (false outside a runtime).
+/// Whether the current ring runs `code`, in the kernel or on its blocking pool (false
+/// outside a runtime).
 pub(crate) fn has(code: u8) -> bool {
-    context::driver().is_ok_and(|d| d.is_supported(code))
+    context::driver().is_ok_and(|d| d.can_run(code))
 }
 
 /// `Ok` when a runtime is entered on this thread.

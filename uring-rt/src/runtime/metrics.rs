@@ -53,6 +53,10 @@ pub struct RuntimeMetrics {
     /// Tasks that reached this runtime from other threads: woken by another thread, or
     /// spawned with [`Handle::spawn`](crate::runtime::Handle::spawn).
     pub remote_wakes: u64,
+    /// Operations whose opcode the kernel lacks (`IORING_OP_FTRUNCATE` before Linux 6.9, ...),
+    /// run as their system call on the runtime's I/O threads instead (io_uring driver only;
+    /// the epoll driver runs all file operations there anyway).
+    pub ops_fallback: u64,
 }
 
 impl RuntimeMetrics {
@@ -66,6 +70,7 @@ impl RuntimeMetrics {
             sqes_submitted: driver.sqes_submitted,
             parks: driver.parks,
             remote_wakes: tasks.remote_wakes,
+            ops_fallback: driver.ops_fallback,
         }
     }
 
@@ -98,6 +103,7 @@ impl RuntimeMetrics {
             sqes_submitted: self.sqes_submitted.saturating_sub(earlier.sqes_submitted),
             parks: self.parks.saturating_sub(earlier.parks),
             remote_wakes: self.remote_wakes.saturating_sub(earlier.remote_wakes),
+            ops_fallback: self.ops_fallback.saturating_sub(earlier.ops_fallback),
         }
     }
 }

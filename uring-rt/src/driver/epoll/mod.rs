@@ -43,9 +43,10 @@ use std::time::Duration;
 use io_uring::{opcode, squeue};
 
 pub(crate) use closed::closing;
+pub(crate) use perform::blocking_op;
 use perform::{Attempt, Interest, F_MORE, F_NOTIF};
-use pool::Pool;
-pub(crate) use sqe::Sqe;
+pub(crate) use pool::Pool;
+pub(crate) use sqe::{Sqe, FIXED_FILE};
 
 use super::lifecycle::Completion;
 

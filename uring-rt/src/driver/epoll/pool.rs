@@ -1,7 +1,8 @@
 //! Threads that run the emulated ops which would block (file and path operations), as the
 //! kernel's io-wq workers do for io_uring. A finished op's result is posted to `done` and the
 //! ring's thread is notified; the op's data stays in its future or its driver slot until the
-//! ring reaps that result, exactly as with a kernel completion.
+//! ring reaps that result, exactly as with a kernel completion. The io_uring driver uses the
+//! same pool for the ops its kernel lacks an opcode for (`driver::fallback`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -97,6 +98,7 @@ impl Pool {
                 // SAFETY: the caller's contract.
                 let res = unsafe { perform::blocking(&job.sqe, job.fd) };
                 lock(&self.shared.done).push((job.sqe.user_data, res));
+                (self.shared.notify)();
             }
         }
     }
