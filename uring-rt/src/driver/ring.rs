@@ -30,12 +30,16 @@ pub(crate) const FILE_TABLE_SIZE: u32 = 1024;
 
 /// Which slots of the registered-file table are free: a slot is in `free` (or at or past
 /// `next`) exactly when no fd occupies it; `fds[slot]` is the fd in a taken slot (`-1` in a
-/// free one), for ops the driver runs on its blocking pool.
+/// free one), for ops the driver runs on its blocking pool. `size` slots were registered;
+/// `sockets` of the occupied ones hold stream sockets (direct descriptors, at most the
+/// builder's quota).
 #[derive(Debug, Default)]
 struct FileTable {
     free: Vec<u32>,
     next: u32,
     fds: Vec<std::os::fd::RawFd>,
+    size: u32,
+    sockets: u32,
 }
 
 /// The io_uring driver of one thread, owned by its runtime's context.
@@ -51,6 +55,9 @@ pub(crate) struct Driver {
     mailbox: Arc<Mailbox>,
     /// The registered-file table, registered (sparse) on first use.
     files: RefCell<Option<FileTable>>,
+    /// How many slots of that table stream sockets may hold (`Builder::direct_descriptors`;
+    /// 0 on the epoll driver, or once the table could not be registered).
+    direct_slots: std::cell::Cell<u32>,
     mode: TaskrunMode,
     /// Which opcodes run (the kernel's probe, or what the epoll driver emulates).
     supported: [u64; 4],
@@ -120,6 +127,10 @@ impl Driver {
             id,
             mailbox,
             files: RefCell::new(None),
+            direct_slots: std::cell::Cell::new(match kind {
+                DriverKind::Epoll => 0,
+                _ => config.direct_descriptors,
+            }),
             inner: RefCell::new(inner),
             unparker,
             mode,
@@ -237,6 +248,36 @@ impl Driver {
         }
     }
 
+    /// Registers the (sparse) file table on first use: `FILE_TABLE_SIZE` slots, or the
+    /// direct-descriptor quota if larger (falling back to `FILE_TABLE_SIZE` when the kernel
+    /// refuses that many, e.g. past `RLIMIT_NOFILE`).
+    fn file_table<'a>(&self, files: &'a mut Option<FileTable>) -> io::Result<&'a mut FileTable> {
+        if files.is_none() {
+            let want = FILE_TABLE_SIZE.max(self.direct_slots.get());
+            let mut size = want;
+            let mut res = self.register_files_sparse(size);
+            if res.is_err() && want > FILE_TABLE_SIZE {
+                size = FILE_TABLE_SIZE;
+                res = self.register_files_sparse(size);
+            }
+            res.map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cannot register a file table of {size} slots with the ring ({e}); \
+                         sparse tables need Linux 5.19+, and RLIMIT_NOFILE must allow {size} \
+                         files"
+                    ),
+                )
+            })?;
+            *files = Some(FileTable {
+                size,
+                ..FileTable::default()
+            });
+        }
+        Ok(files.as_mut().expect("registered above"))
+    }
+
     /// Puts `fd` in a free slot of the ring's registered-file table (registering the table
     /// on first use); returns the slot.
     ///
@@ -246,23 +287,10 @@ impl Driver {
     /// table cannot be registered or updated.
     pub(crate) fn register_file(&self, fd: i32) -> io::Result<u32> {
         let mut files = self.files.borrow_mut();
-        if files.is_none() {
-            self.register_files_sparse(FILE_TABLE_SIZE).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cannot register a file table of {FILE_TABLE_SIZE} slots with the \
-                             ring ({e}); sparse tables need Linux 5.19+, and RLIMIT_NOFILE \
-                             must allow {FILE_TABLE_SIZE} files"
-                    ),
-                )
-            })?;
-            *files = Some(FileTable::default());
-        }
-        let table = files.as_mut().expect("registered above");
+        let table = self.file_table(&mut files)?;
         let slot = match table.free.pop() {
             Some(slot) => slot,
-            None if table.next < FILE_TABLE_SIZE => {
+            None if table.next < table.size => {
                 table.next += 1;
                 table.next - 1
             }
@@ -271,8 +299,9 @@ impl Driver {
                 return Err(io::Error::new(
                     io::Error::from_raw_os_error(libc::EBUSY).kind(),
                     format!(
-                        "all {FILE_TABLE_SIZE} registered-file slots of this runtime's ring \
-                         are in use; drop registered files first"
+                        "all {} registered-file slots of this runtime's ring are in use; drop \
+                         registered files first",
+                        table.size
                     ),
                 ));
             }
@@ -303,6 +332,49 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// Gives the stream socket `fd` a slot of the registered-file table (a direct
+    /// descriptor), if the builder asked for them and the quota has room: `None` otherwise
+    /// (the socket is then used by its plain fd). A table that cannot be registered (a kernel
+    /// before 5.19) turns direct descriptors off for this ring.
+    pub(crate) fn register_socket(&self, fd: i32) -> Option<u32> {
+        let quota = self.direct_slots.get();
+        if quota == 0 {
+            return None;
+        }
+        {
+            let mut files = self.files.borrow_mut();
+            match self.file_table(&mut files) {
+                Ok(table) if table.sockets < quota => {}
+                Ok(_) => return None,
+                Err(_) => {
+                    self.direct_slots.set(0);
+                    return None;
+                }
+            }
+        }
+        let slot = self.register_file(fd).ok()?;
+        if let Some(table) = self.files.borrow_mut().as_mut() {
+            table.sockets += 1;
+        }
+        Some(slot)
+    }
+
+    /// Empties the slot of a socket given by [`Driver::register_socket`].
+    pub(crate) fn unregister_socket(&self, slot: u32) {
+        self.unregister_file(slot);
+        if let Some(table) = self.files.borrow_mut().as_mut() {
+            table.sockets = table.sockets.saturating_sub(1);
+        }
+    }
+
+    /// How many stream sockets hold a slot of the registered-file table now.
+    pub(crate) fn direct_in_use(&self) -> usize {
+        self.files
+            .borrow()
+            .as_ref()
+            .map_or(0, |t| t.sockets as usize)
     }
 
     /// Runs `task` with the driver of ring `ring`: now if it is `current`, else on that ring's

@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub(crate) register_ring_fd: bool,
     /// Try `IORING_SETUP_NO_SQARRAY` (Linux 6.6+; fall back without it).
     pub(crate) no_sqarray: bool,
+    /// Slots of the registered-file table stream sockets may hold (0: none).
+    pub(crate) direct_descriptors: u32,
     /// The fault-injection layer to install.
     #[cfg(feature = "fault-injection")]
     pub(crate) faults: Option<super::FaultConfig>,
@@ -40,6 +42,7 @@ impl Default for Config {
             coop_taskrun: true,
             register_ring_fd: false,
             no_sqarray: false,
+            direct_descriptors: 0,
             #[cfg(feature = "fault-injection")]
             faults: None,
             driver: None,

@@ -187,7 +187,8 @@ impl File {
     ///
     /// # Errors
     ///
-    /// `ResourceBusy` when the ring's 1024 slots are taken; `InvalidInput` when the file is
+    /// `ResourceBusy` when the ring's 1024 slots are taken (by files, or by streams when the
+    /// runtime has [`direct_descriptors`](crate::runtime::Builder::direct_descriptors)); `InvalidInput` when the file is
     /// registered with another runtime; the kernel's error (with what to do) when the table
     /// cannot be set up; `Other` outside a runtime.
     ///

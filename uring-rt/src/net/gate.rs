@@ -32,6 +32,14 @@ pub(crate) fn stream_fd(fd: OwnedFd) -> StreamFd {
     SharedFd::with_ext(fd, Gate::default())
 }
 
+/// A stream fd for the connected socket `fd`, with a slot in the current ring's
+/// registered-file table when the runtime was built with
+/// [`direct_descriptors`](crate::runtime::Builder::direct_descriptors) and has room left;
+/// else (or outside a runtime) a plain one, as [`stream_fd`].
+pub(crate) fn connected_fd(fd: OwnedFd) -> StreamFd {
+    SharedFd::direct(fd, Gate::default())
+}
+
 /// The input gate and the stash.
 #[derive(Default)]
 pub(crate) struct Gate {

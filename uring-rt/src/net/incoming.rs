@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::task::{ready, Context, Poll};
 
-use super::gate::{stream_fd, StreamFd};
+use super::gate::StreamFd;
 use super::{TcpStream, UnixStream};
 use crate::op::{self, AcceptMulti, MultiOp};
 
@@ -118,7 +118,7 @@ impl Incoming {
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
         self.inner
             .poll_next(cx)
-            .map_ok(|fd| TcpStream::from_core(super::stream::StreamCore::new(stream_fd(fd))))
+            .map_ok(|fd| TcpStream::from_core(super::stream::StreamCore::new(fd)))
     }
 }
 
@@ -193,6 +193,6 @@ impl UnixIncoming {
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<UnixStream>> {
         self.inner
             .poll_next(cx)
-            .map_ok(|fd| UnixStream::from_core(super::stream::StreamCore::new(stream_fd(fd))))
+            .map_ok(|fd| UnixStream::from_core(super::stream::StreamCore::new(fd)))
     }
 }

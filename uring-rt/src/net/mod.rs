@@ -24,6 +24,29 @@
 //! Datagram receives ([`UdpSocket`], [`UnixDatagram`]) discard a datagram received for a
 //! dropped `recv`.
 //!
+//! # Direct descriptors
+//!
+//! A runtime built with
+//! [`Builder::direct_descriptors(n)`](crate::runtime::Builder::direct_descriptors) puts each
+//! stream it makes (accepted, connected, adopted with `from_std`/`from_raw_fd`, `pair`) in a
+//! slot of its ring's registered-file table, up to `n` streams, and its reads and writes on
+//! that ring name the socket by slot (`IOSQE_FIXED_FILE`), so the kernel skips the fd lookup
+//! and the file reference count of each operation.
+//!
+//! Why not accept straight into the table (`IORING_FILE_INDEX_ALLOC`, no process fd)?
+//! Because every stream keeps working as a normal socket: `set_nodelay`, `peer_addr`,
+//! `shutdown`, `AsRawFd`/`IntoRawFd` and `into_split` need an fd, and a stream moved to
+//! another thread's runtime cannot use a slot of the first ring. So a stream has both: its
+//! fd, and a slot registered right after it is made (one synchronous
+//! `IORING_REGISTER_FILES_UPDATE`, cheaper to get right than an async `FILES_UPDATE` SQE
+//! or an accept to a slot plus `IORING_OP_FIXED_FD_INSTALL` (Linux 6.8+), which both need
+//! the slot's fate tracked through completions). Ops on the ring that owns the slot use it,
+//! ops on any other ring use the fd. The slot is emptied when the stream's last handle is
+//! dropped (after every op that named it), or when the fd is taken out with
+//! `into_raw_fd`, so the table never keeps a socket open behind its fd's back. A full
+//! quota, a kernel without sparse file tables (before 5.19) or the epoll driver: streams
+//! use their plain fds, silently.
+//!
 //! # Errors
 //!
 //! `ECONNRESET`, `EPIPE` (sends use `MSG_NOSIGNAL`, so never `SIGPIPE`), `ECONNREFUSED` and

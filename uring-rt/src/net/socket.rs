@@ -32,10 +32,12 @@ pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> 
 }
 
 /// A socket connected to `addr` through the ring.
-pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<StreamFd> {
-    let fd = stream_fd(new_socket(addr.domain(), ty).await?);
+pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<OwnedFd> {
+    let fd = SharedFd::new(new_socket(addr.domain(), ty).await?);
     Op::new(op::Connect::new(fd.share(), RawAddr::from_sock(addr))).await?;
-    Ok(fd)
+    // The op gave its clone back with its completion: ours is the last.
+    fd.try_take()
+        .ok_or_else(|| io::Error::other("uring-rt: the connected socket is still shared"))
 }
 
 /// How a listener is set up.

@@ -4,10 +4,11 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
+use std::os::fd::OwnedFd;
 
 use socket2::SockRef;
 
-use super::gate::StreamFd;
+use super::gate::{connected_fd, StreamFd};
 use super::recv_stream::RecvStream;
 use super::socket::{in_runtime, no_runtime};
 use super::BufRing;
@@ -21,8 +22,12 @@ pub(crate) struct StreamCore {
 }
 
 impl StreamCore {
-    pub(crate) fn new(fd: StreamFd) -> StreamCore {
-        StreamCore { fd }
+    /// The stream of the connected socket `fd`: with a direct-descriptor slot in the current
+    /// ring when the runtime has them (see `gate::connected_fd`).
+    pub(crate) fn new(fd: OwnedFd) -> StreamCore {
+        StreamCore {
+            fd: connected_fd(fd),
+        }
     }
 
     pub(crate) async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {

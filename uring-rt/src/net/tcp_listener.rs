@@ -156,11 +156,11 @@ impl TcpListener {
                 .ok()
                 .and_then(|a| a.as_socket())
                 .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-            let stream = TcpStream::from_core(StreamCore::new(stream_fd(conn)));
+            let stream = TcpStream::from_core(StreamCore::new(conn));
             return Ok((stream, peer));
         }
         let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
-        let stream = TcpStream::from_core(StreamCore::new(stream_fd(fd)));
+        let stream = TcpStream::from_core(StreamCore::new(fd));
         Ok((stream, addr.as_inet()?))
     }
 

@@ -7,7 +7,6 @@ use std::net::{Shutdown, SocketAddr};
 use socket2::{SockAddr, SockRef, Type};
 
 use super::addr::{resolve, ToSocketAddrs};
-use super::gate::stream_fd;
 use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
@@ -113,9 +112,7 @@ impl TcpStream {
     /// assert_eq!(s.peer_addr().unwrap(), l.local_addr().unwrap());
     /// ```
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream::from_core(StreamCore::new(stream_fd(
-            stream.into(),
-        ))))
+        Ok(TcpStream::from_core(StreamCore::new(stream.into())))
     }
 
     /// Reads into `buf`'s free room (`bytes_total()`), returning how many bytes arrived;
@@ -405,5 +402,5 @@ impl TcpStream {
 }
 
 super::fd_traits::fd_traits!(TcpStream, core.fd, |fd| TcpStream::from_core(
-    StreamCore::new(super::gate::stream_fd(fd))
+    StreamCore::new(fd)
 ));

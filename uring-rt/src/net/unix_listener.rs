@@ -132,11 +132,11 @@ impl UnixListener {
         let permit = self.fd.input().await;
         if let Some(conn) = self.fd.take_conn() {
             let peer = SockRef::from(&conn).peer_addr().and_then(|a| unix_addr(&a));
-            let stream = UnixStream::from_core(StreamCore::new(stream_fd(conn)));
+            let stream = UnixStream::from_core(StreamCore::new(conn));
             return Ok((stream, peer.or_else(|_| SocketAddr::from_pathname(""))?));
         }
         let (fd, addr) = Op::new(op::Accept::new(permit)).await?;
-        let stream = UnixStream::from_core(StreamCore::new(stream_fd(fd)));
+        let stream = UnixStream::from_core(StreamCore::new(fd));
         Ok((stream, addr.as_unix()?))
     }
 

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
-use super::gate::stream_fd;
 use super::socket::connect;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
@@ -95,7 +94,7 @@ impl UnixStream {
     /// See [`UnixStream`].
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = socket2::Socket::pair(Domain::UNIX, Type::STREAM, None)?;
-        let wrap = |s: socket2::Socket| UnixStream::from_core(StreamCore::new(stream_fd(s.into())));
+        let wrap = |s: socket2::Socket| UnixStream::from_core(StreamCore::new(s.into()));
         Ok((wrap(a), wrap(b)))
     }
 
@@ -113,9 +112,7 @@ impl UnixStream {
     /// assert!(s.peer_addr().is_ok());
     /// ```
     pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        Ok(UnixStream::from_core(StreamCore::new(stream_fd(
-            stream.into(),
-        ))))
+        Ok(UnixStream::from_core(StreamCore::new(stream.into())))
     }
 
     /// As [`TcpStream::read`](super::TcpStream::read).
@@ -306,5 +303,5 @@ impl UnixStream {
 }
 
 super::fd_traits::fd_traits!(UnixStream, core.fd, |fd| UnixStream::from_core(
-    StreamCore::new(super::gate::stream_fd(fd))
+    StreamCore::new(fd)
 ));

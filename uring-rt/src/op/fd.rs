@@ -12,15 +12,43 @@
 //!   `IORING_OP_CLOSE` nobody waits for when a runtime is entered on the dropping thread,
 //!   else `close(2)` on the spot (correct then: no op holds the fd any more), so a fd dropped
 //!   off its runtime's thread is closed too.
+//! - A stream socket may also sit in a slot of one ring's registered-file table (a *direct
+//!   descriptor*, `Builder::direct_descriptors`): `fixed` names `(ring id, slot)`, set when
+//!   the `SharedFd` is made and never changed. Ops built for that ring name the socket by
+//!   slot (`types::Fixed`), ops on any other ring by its fd, which stays open for the sync
+//!   calls (`setsockopt`, `getpeername`, `shutdown`, `AsRawFd`). The slot is emptied when the
+//!   last clone drops, next to the close of the fd (so after every op that named it), or in
+//!   [`SharedFd::try_take`], so a socket handed out as a raw fd is not kept open by the table.
 //! - What an fd kind adds lives in its extension `X` (next to the fd, one allocation): the
 //!   registered-file slot of a `File` (`op::file_fd`), the input gate and stash of a stream
 //!   socket (`net`). Ops see the extension only through [`FdExt`]'s hooks.
 
 use std::fmt;
-use std::os::fd::{AsFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::num::NonZeroU64;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
 use super::close::close_in_background;
+use super::register_files;
+
+/// Builds an SQE for `$fd` (a `SharedFd`) on ring `$ring`: with `types::Fixed(slot)` when
+/// the fd has a direct-descriptor slot in that ring, else with `types::Fd(raw)`. `$t` names
+/// the target in `$build`.
+macro_rules! socket_target {
+    ($fd:expr, $ring:expr, |$t:ident| $build:expr) => {
+        match $fd.fixed_on($ring) {
+            Some(slot) => {
+                let $t = io_uring::types::Fixed(slot);
+                $build
+            }
+            None => {
+                let $t = io_uring::types::Fd($fd.raw());
+                $build
+            }
+        }
+    };
+}
+pub(crate) use socket_target;
 
 /// What an fd kind does when input ops end or leave data behind. The hooks run wherever the
 /// op's data is dropped or sees its last completion (on the ring's thread, or the thread
@@ -58,6 +86,8 @@ pub(crate) struct SharedFd<X: ?Sized = dyn FdExt> {
 struct Inner<X: ?Sized> {
     /// `-1` once taken by [`SharedFd::try_take`].
     fd: RawFd,
+    /// The direct-descriptor slot `(ring id, slot)`, if the socket has one.
+    fixed: Option<(NonZeroU64, u32)>,
     ext: X,
 }
 
@@ -73,6 +103,7 @@ impl<X: ?Sized> fmt::Debug for SharedFd<X> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedFd")
             .field("fd", &self.inner.fd)
+            .field("fixed", &self.inner.fixed)
             .finish()
     }
 }
@@ -83,6 +114,21 @@ impl<X: FdExt> SharedFd<X> {
         SharedFd {
             inner: Arc::new(Inner {
                 fd: fd.into_raw_fd(),
+                fixed: None,
+                ext,
+            }),
+        }
+    }
+
+    /// Takes ownership of the stream socket `fd`, with the extension `ext`, and gives it a
+    /// direct-descriptor slot in the current ring when the runtime has them and room left.
+    pub(crate) fn direct(fd: OwnedFd, ext: X) -> SharedFd<X> {
+        let fixed = register_files::register_socket(fd.as_raw_fd())
+            .and_then(|(ring, slot)| Some((NonZeroU64::new(ring)?, slot)));
+        SharedFd {
+            inner: Arc::new(Inner {
+                fd: fd.into_raw_fd(),
+                fixed,
                 ext,
             }),
         }
@@ -99,6 +145,9 @@ impl<X: FdExt> SharedFd<X> {
     /// The extension is dropped (a `File` leaves the registered-file table).
     pub(crate) fn try_take(self) -> Option<OwnedFd> {
         let mut inner = Arc::into_inner(self.inner)?;
+        if let Some((ring, slot)) = inner.fixed.take() {
+            register_files::unregister_socket(ring.get(), slot);
+        }
         let fd = std::mem::replace(&mut inner.fd, -1);
         // SAFETY: `fd` was owned by `inner` (from an `OwnedFd` in `with_ext`) and, replaced by
         // -1, is no longer closed by `Inner::drop`: ownership moves to the returned value.
@@ -123,6 +172,15 @@ impl<X: ?Sized + FdExt> SharedFd<X> {
     pub(crate) fn ext(&self) -> &X {
         &self.inner.ext
     }
+
+    /// The direct-descriptor slot to name this fd by in an SQE for ring `ring`, if it has
+    /// one there.
+    pub(crate) fn fixed_on(&self, ring: u64) -> Option<u32> {
+        match self.inner.fixed {
+            Some((r, slot)) if r.get() == ring => Some(slot),
+            _ => None,
+        }
+    }
 }
 
 impl<X: ?Sized> AsFd for SharedFd<X> {
@@ -135,7 +193,11 @@ impl<X: ?Sized> AsFd for SharedFd<X> {
 
 impl<X: ?Sized> Drop for Inner<X> {
     fn drop(&mut self) {
-        // The last clone: no op uses the fd any more; close it without blocking the ring.
+        // The last clone: no op uses the fd any more; empty its slot, close it without
+        // blocking the ring.
+        if let Some((ring, slot)) = self.fixed.take() {
+            register_files::unregister_socket(ring.get(), slot);
+        }
         if self.fd >= 0 {
             close_in_background(self.fd);
         }
@@ -166,6 +228,11 @@ impl InputPermit {
     /// The raw fd to put in the SQE.
     pub(crate) fn raw(&self) -> RawFd {
         self.fd.raw()
+    }
+
+    /// The fd (to name it in an SQE, with `socket_target!`).
+    pub(crate) fn fd(&self) -> &SharedFd {
+        &self.fd
     }
 
     /// Bytes received after the op's future was dropped: to the fd kind (a stream stashes

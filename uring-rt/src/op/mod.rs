@@ -34,6 +34,7 @@ mod write_fixed;
 mod writev;
 pub(crate) use close::Close;
 pub(crate) use fallocate::Fallocate;
+use fd::socket_target;
 pub(crate) use fd::{FdExt, InputPermit, SharedFd};
 use file_fd::fd_target;
 pub(crate) use file_fd::{file_fd, FileFd};
@@ -113,6 +114,14 @@ pub(crate) unsafe trait OpCode: 'static {
 
     /// Builds the SQE (user_data is set by the driver). Called once, at first poll.
     fn create_entry(&mut self) -> squeue::Entry;
+
+    /// Builds the SQE for ring `ring` (its driver id; 0 names no ring): what `Op` calls. Ops
+    /// on a socket that may have a direct-descriptor slot in that ring override it to name
+    /// the socket by slot (see `SharedFd::fixed_on`); the default is `create_entry`.
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
+        let _ = ring;
+        self.create_entry()
+    }
 
     /// Turns the completion into the output, giving the owned data back.
     fn complete(self, completion: Completion) -> Self::Output;
@@ -298,7 +307,7 @@ impl<T: OpCode> Future for Op<T> {
                         return Poll::Ready(this.fail(support::unsupported(name, kernel)));
                     }
                 }
-                let entry = data.create_entry();
+                let entry = data.create_entry_on(driver.id());
                 // SAFETY: `T: OpCode` keeps the entry's pointers valid while `data` lives;
                 // `data` stays in this future until the completion is taken, or moves into
                 // the slot through `release` (our Drop) until the final completion.
@@ -395,7 +404,7 @@ impl<T: OpCode> MultiOp<T> {
                     .data
                     .as_mut()
                     .expect("multishot data lives with the op");
-                let entry = data.create_entry();
+                let entry = data.create_entry_on(driver.id());
                 // SAFETY: as in `Op::poll`, until the final completion; `Drop` moves `data`
                 // into the slot if we go first.
                 let key = unsafe { driver.submit_multi(entry) };

@@ -2,9 +2,9 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
-use super::{cqe_result, InputPermit, OpCode};
+use super::{cqe_result, socket_target, InputPermit, OpCode};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
@@ -54,11 +54,16 @@ unsafe impl<B: IoBufMut> OpCode for Recv<B> {
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
         let flags = if self.peek { libc::MSG_PEEK } else { 0 };
-        opcode::Recv::new(types::Fd(self.permit.raw()), self.buf.stable_mut_ptr(), len)
+        let ptr = self.buf.stable_mut_ptr();
+        socket_target!(self.permit.fd(), ring, |fd| opcode::Recv::new(fd, ptr, len)
             .flags(flags)
-            .build()
+            .build())
     }
 
     fn complete(mut self, c: Completion) -> BufResult<usize, B> {

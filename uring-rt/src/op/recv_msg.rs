@@ -2,9 +2,9 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
-use super::{cqe_result, InputPermit, MsgHdr, OpCode, RawAddr};
+use super::{cqe_result, socket_target, InputPermit, MsgHdr, OpCode, RawAddr};
 use crate::buf::{BufResult, IoBufMut};
 use crate::driver::Completion;
 
@@ -52,7 +52,13 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::RecvMsg::new(types::Fd(self.permit.raw()), &mut self.msg.hdr).build()
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
+        let hdr = &mut self.msg.hdr as *mut libc::msghdr;
+        socket_target!(self.permit.fd(), ring, |fd| opcode::RecvMsg::new(fd, hdr)
+            .build())
     }
 
     fn complete(mut self, c: Completion) -> BufResult<(usize, RawAddr), Vec<B>> {

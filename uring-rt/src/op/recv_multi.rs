@@ -3,9 +3,9 @@
 use std::io;
 use std::rc::Rc;
 
-use io_uring::{cqueue, opcode, squeue, types};
+use io_uring::{cqueue, opcode, squeue};
 
-use super::{cqe_result, InputPermit, OpCode, ProvidedBufs};
+use super::{cqe_result, socket_target, InputPermit, OpCode, ProvidedBufs};
 use crate::driver::Completion;
 
 /// Receives into buffers the kernel picks from `ring`, one completion per chunk, until an
@@ -40,7 +40,15 @@ unsafe impl OpCode for RecvMulti {
     fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::RecvMulti::new(types::Fd(self.permit.raw()), self.ring.bgid()).build()
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
+        let bgid = self.ring.bgid();
+        socket_target!(self.permit.fd(), ring, |fd| opcode::RecvMulti::new(
+            fd, bgid
+        )
+        .build())
     }
 
     fn complete(self, _c: Completion) {}

@@ -3,7 +3,9 @@
 //!
 //! Not an operation but the user-side half of registered files: the table itself is the
 //! driver's (`Driver::register_file`); a `FileFd` refers to its slot by `(ring id, slot)` and
-//! gives it back through the driver wherever it is dropped.
+//! gives it back through the driver wherever it is dropped. Stream sockets share the same
+//! table as direct descriptors (`register_socket`, up to the builder's quota), held by their
+//! `SharedFd` (see `op::fd`).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -37,4 +39,23 @@ pub(crate) fn unregister_file(ring: u64, slot: u32) {
 /// The id of this thread's current ring, if any.
 pub(crate) fn current_ring() -> Option<u64> {
     context::driver().ok().map(|d| d.id())
+}
+
+/// Gives the stream socket `fd` a slot in the current ring's table when the runtime was built
+/// with direct descriptors and the quota has room: `(ring id, slot)`, or `None` (no runtime,
+/// switch off, table full, kernel too old): the socket then goes by its plain fd.
+pub(crate) fn register_socket(fd: RawFd) -> Option<(u64, u32)> {
+    let driver = context::driver().ok()?;
+    let slot = driver.register_socket(fd)?;
+    Some((driver.id(), slot))
+}
+
+/// Empties the socket slot `slot` of ring `ring`, as [`unregister_file`].
+pub(crate) fn unregister_socket(ring: u64, slot: u32) {
+    let driver = context::driver().ok();
+    Driver::run_on(
+        driver.as_deref(),
+        ring,
+        Box::new(move |d| d.unregister_socket(slot)),
+    );
 }

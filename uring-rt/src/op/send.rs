@@ -2,9 +2,9 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
-use super::{cqe_result, OpCode, SharedFd};
+use super::{cqe_result, socket_target, OpCode, SharedFd};
 use crate::buf::{BufResult, IoBuf};
 use crate::driver::Completion;
 
@@ -32,10 +32,15 @@ unsafe impl<B: IoBuf> OpCode for Send<B> {
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
         let len = u32::try_from(self.buf.bytes_init()).unwrap_or(u32::MAX);
-        opcode::Send::new(types::Fd(self.fd.raw()), self.buf.stable_ptr(), len)
+        let ptr = self.buf.stable_ptr();
+        socket_target!(self.fd, ring, |fd| opcode::Send::new(fd, ptr, len)
             .flags(libc::MSG_NOSIGNAL)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, B> {

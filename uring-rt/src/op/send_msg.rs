@@ -2,9 +2,9 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
-use super::{cqe_result, MsgHdr, OpCode, RawAddr, SharedFd};
+use super::{cqe_result, socket_target, MsgHdr, OpCode, RawAddr, SharedFd};
 use crate::buf::{BufResult, IoBuf};
 use crate::driver::Completion;
 
@@ -45,9 +45,14 @@ unsafe impl<B: IoBuf> OpCode for SendMsg<B> {
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
-        opcode::SendMsg::new(types::Fd(self.fd.raw()), &self.msg.hdr)
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
+        let hdr = &self.msg.hdr as *const libc::msghdr;
+        socket_target!(self.fd, ring, |fd| opcode::SendMsg::new(fd, hdr)
             .flags(libc::MSG_NOSIGNAL as u32)
-            .build()
+            .build())
     }
 
     fn complete(self, c: Completion) -> BufResult<usize, Vec<B>> {

@@ -2,9 +2,9 @@
 
 use std::io;
 
-use io_uring::{opcode, squeue, types};
+use io_uring::{opcode, squeue};
 
-use super::{OpCode, SharedFd};
+use super::{socket_target, OpCode, SharedFd};
 use crate::buf::IoBuf;
 use crate::driver::Completion;
 
@@ -46,14 +46,19 @@ unsafe impl<B: IoBuf> OpCode for SendZc<B> {
     fn fail(self, _err: io::Error) {}
 
     fn create_entry(&mut self) -> squeue::Entry {
+        self.create_entry_on(0)
+    }
+
+    fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
         let buf = self
             .buf
             .as_ref()
             .expect("send_zc buffer present until done");
         let len = u32::try_from(buf.bytes_init()).unwrap_or(u32::MAX);
-        opcode::SendZc::new(types::Fd(self.fd.raw()), buf.stable_ptr(), len)
+        let ptr = buf.stable_ptr();
+        socket_target!(self.fd, ring, |fd| opcode::SendZc::new(fd, ptr, len)
             .flags(libc::MSG_NOSIGNAL)
-            .build()
+            .build())
     }
 
     fn complete(self, _c: Completion) {}

@@ -200,6 +200,20 @@ impl Runtime {
         self.driver().in_flight()
     }
 
+    /// How many streams hold a slot of the ring's registered-file table now (direct
+    /// descriptors, see [`Builder::direct_descriptors`](super::Builder::direct_descriptors));
+    /// 0 when the switch is off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::builder().direct_descriptors(8).build().unwrap();
+    /// assert_eq!(rt.direct_descriptors_in_use(), 0);
+    /// ```
+    pub fn direct_descriptors_in_use(&self) -> usize {
+        self.driver().direct_in_use()
+    }
+
     /// A snapshot of this runtime's counters: tasks polled, operations submitted, completed
     /// and cancelled, `io_uring_enter` calls and the SQEs they carried, parks and wake-ups from
     /// other threads. See [`RuntimeMetrics`](crate::runtime::RuntimeMetrics).
