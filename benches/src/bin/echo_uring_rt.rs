@@ -1,8 +1,9 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
 //! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]
-//! [--register-ring-fd BOOL] [--no-sqarray BOOL]` (the last two: the builder's switches of
-//! the same names, default false as in the library, so `compare` can show each on and off)
+//! [--register-ring-fd BOOL] [--no-sqarray BOOL] [--direct-descriptors N]` (the last three:
+//! the builder's switches of the same names, default off as in the library, so `compare` can
+//! show each on and off)
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -76,6 +77,9 @@ struct Cli {
     /// `Builder::no_sqarray`: set the ring up without the SQ index array.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     no_sqarray: bool,
+    /// `Builder::direct_descriptors`: slots of the ring's file table for streams (0: off).
+    #[arg(long, default_value_t = 0)]
+    direct_descriptors: u32,
 }
 
 fn main() -> std::io::Result<()> {
@@ -86,6 +90,7 @@ fn main() -> std::io::Result<()> {
         metrics,
         register_ring_fd,
         no_sqarray,
+        direct_descriptors,
     } = Cli::parse();
     server.apply()?;
 
@@ -101,6 +106,7 @@ fn main() -> std::io::Result<()> {
         .driver(driver)
         .register_ring_fd(register_ring_fd)
         .no_sqarray(no_sqarray)
+        .direct_descriptors(direct_descriptors)
         .build()?;
     rt.block_on(async {
         let listener = TcpListener::from_std(std_listener)?;

@@ -95,6 +95,12 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
         true,
     ),
     (
+        "uring-rt-direct",
+        "echo_uring_rt",
+        &["--direct-descriptors", "1024"],
+        true,
+    ),
+    (
         "uring-rt-sw-on",
         "echo_uring_rt",
         &["--register-ring-fd", "true", "--no-sqarray", "true"],
