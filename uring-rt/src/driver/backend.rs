@@ -212,7 +212,12 @@ impl Backend {
         }
     }
 
-    /// `IORING_REGISTER_PBUF_RING`.
+    /// `IORING_REGISTER_PBUF_RING`, with `IOU_PBUF_RING_INC` when `incremental` is asked
+    /// for and the ring can honour it; returns whether it did. Not on the emulation (it
+    /// consumes whole buffers), not with SQPOLL (the SQ thread may post a completion after
+    /// another one that consumed later, while the application drains the CQ, and
+    /// incremental pieces are placed by completion order), and not on kernels before 6.12
+    /// (`EINVAL`: registered again without it).
     ///
     /// # Safety
     /// The ring memory at `addr` stays allocated until unregistered or the ring is gone.
@@ -221,15 +226,45 @@ impl Backend {
         addr: u64,
         entries: u16,
         bgid: u16,
-    ) -> io::Result<()> {
+        incremental: bool,
+    ) -> io::Result<bool> {
         match self {
-            // SAFETY: the caller's contract.
-            Backend::Uring(ring) => unsafe {
-                ring.submitter()
-                    .register_buf_ring_with_flags(addr, entries, bgid, 0)
-            },
-            // SAFETY: the caller's contract.
-            Backend::Epoll(ring) => unsafe { ring.register_buf_ring(addr, entries, bgid) },
+            Backend::Uring(ring) => {
+                // `IOU_PBUF_RING_INC` (the io-uring crate does not export its `sys` module).
+                const IOU_PBUF_RING_INC: u16 = 2;
+                let inc = IOU_PBUF_RING_INC;
+                if incremental && !ring.params().is_setup_sqpoll() {
+                    // SAFETY: the caller's contract.
+                    let r = unsafe {
+                        ring.submitter()
+                            .register_buf_ring_with_flags(addr, entries, bgid, inc)
+                    };
+                    match r {
+                        Ok(()) => return Ok(true),
+                        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                // SAFETY: the caller's contract.
+                unsafe {
+                    ring.submitter()
+                        .register_buf_ring_with_flags(addr, entries, bgid, 0)
+                }
+                .map(|()| false)
+            }
+            Backend::Epoll(ring) => {
+                // SAFETY: the caller's contract.
+                unsafe { ring.register_buf_ring(addr, entries, bgid) }.map(|()| false)
+            }
+        }
+    }
+
+    /// Whether multishot receives can take bundles (`IORING_FEAT_RECVSEND_BUNDLE`, Linux
+    /// 6.10+; never on the emulation).
+    pub(crate) fn has_recv_bundle(&self) -> bool {
+        match self {
+            Backend::Uring(ring) => ring.params().is_feature_recvsend_bundle(),
+            Backend::Epoll(_) => false,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The state of one in-flight operation's slot.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 use std::task::Waker;
 
 /// One completion-queue entry, as the driver hands it to an operation.
@@ -46,6 +47,15 @@ pub(crate) trait Orphan: 'static {
     }
 }
 
+/// Sees each completion of a multishot operation when the driver reaps it, in
+/// completion-queue order across all operations (the future sees its own completions later,
+/// in its own order). For state that depends on the kernel's global order, such as where an
+/// incrementally consumed buffer continues. Runs inside the driver's borrow: must not use the
+/// driver.
+pub(crate) trait Observer {
+    fn observe(&self, completion: Completion);
+}
+
 /// Where an operation is in its life.
 pub(crate) enum Lifecycle {
     /// The SQE is queued or in the kernel; nobody waits yet.
@@ -68,6 +78,9 @@ pub(crate) struct Multi {
     pub(crate) queue: VecDeque<Completion>,
     /// The final completion (without `F_MORE`) is in `queue` or was taken.
     pub(crate) finished: bool,
+    /// Sees each completion as it is queued (not after the future was dropped: the orphan
+    /// sees those, in the same order).
+    pub(crate) observer: Option<Rc<dyn Observer>>,
 }
 
 impl std::fmt::Debug for Lifecycle {

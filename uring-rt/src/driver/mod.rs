@@ -24,7 +24,7 @@ mod unpark;
 pub(crate) use epoll::closing;
 #[cfg(feature = "fault-injection")]
 pub use fault::{FaultConfig, FaultStats};
-pub(crate) use lifecycle::{Completion, Orphan};
+pub(crate) use lifecycle::{Completion, Observer, Orphan};
 pub(crate) use mailbox::{AssertSend, Mail};
 pub(crate) use metrics::Counters;
 pub(crate) use registry::{is_quiesced, lookup, Ring};

@@ -15,11 +15,12 @@
 //! - This module does no I/O: the driver feeds it completions, the `Op` future feeds it polls
 //!   and drops, so every transition is unit-tested with fake completions.
 
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
 
-use super::lifecycle::{Completion, Lifecycle, Orphan};
+use super::lifecycle::{Completion, Lifecycle, Multi, Observer, Orphan};
 
 /// What the owner of a dropped operation must do next.
 #[derive(Debug)]
@@ -66,9 +67,19 @@ impl Ops {
     }
 
     /// Reserves a slot for a multishot operation.
+    #[cfg(test)]
     pub(crate) fn insert_multi(&mut self) -> usize {
+        self.insert_multi_observed(None)
+    }
+
+    /// Reserves a slot for a multishot operation whose completions `observer` sees as they
+    /// are queued.
+    pub(crate) fn insert_multi_observed(&mut self, observer: Option<Rc<dyn Observer>>) -> usize {
         self.awaiting += 1;
-        self.slots.insert(Lifecycle::Multi(Box::default()))
+        self.slots.insert(Lifecycle::Multi(Box::new(Multi {
+            observer,
+            ..Multi::default()
+        })))
     }
 
     /// Number of slots in use (operations the kernel may still complete, or not yet taken).
@@ -188,6 +199,9 @@ impl Ops {
                 if !c.has_more() {
                     multi.finished = true;
                     self.awaiting -= 1;
+                }
+                if let Some(o) = &multi.observer {
+                    o.observe(c);
                 }
                 multi.queue.push_back(c);
                 Reaped {
@@ -499,6 +513,58 @@ mod tests {
         assert!(*freed.borrow());
         assert_eq!(seen.borrow().len(), 4);
         assert!(ops.is_empty());
+    }
+
+    /// Records what it observes.
+    struct Watch(RefCell<Vec<i32>>);
+    impl Observer for Watch {
+        fn observe(&self, c: Completion) {
+            self.0.borrow_mut().push(c.result);
+        }
+    }
+
+    #[test]
+    fn observer_sees_queued_completions_at_reap_and_not_after_the_drop() {
+        let mut ops = Ops::new();
+        let watch = Rc::new(Watch(RefCell::new(Vec::new())));
+        let a = ops.insert_multi_observed(Some(watch.clone()));
+        let b = ops.insert_multi();
+        ops.complete(
+            a,
+            Completion {
+                result: 1,
+                flags: MORE,
+            },
+        );
+        ops.complete(
+            b,
+            Completion {
+                result: 9,
+                flags: MORE,
+            },
+        );
+        ops.complete(
+            a,
+            Completion {
+                result: 2,
+                flags: MORE,
+            },
+        );
+        // Seen at reap, in order, before the future took anything.
+        assert_eq!(*watch.0.borrow(), [1, 2]);
+        let (p, seen, _) = probe();
+        assert!(is_cancel(ops.drop_op(a, p)));
+        // After the drop, the orphan sees completions; the observer does not.
+        ops.complete(
+            a,
+            Completion {
+                result: 3,
+                flags: 0,
+            },
+        );
+        assert_eq!(*watch.0.borrow(), [1, 2]);
+        let results: Vec<i32> = seen.borrow().iter().map(|c| c.result).collect();
+        assert_eq!(results, [1, 2, 3]);
     }
 
     #[test]

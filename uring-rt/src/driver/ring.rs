@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -13,7 +14,7 @@ use io_uring::squeue;
 use super::bgids::Bgids;
 use super::enter::RegisteredRing;
 use super::fallback::Fallback;
-use super::lifecycle::{Completion, Orphan};
+use super::lifecycle::{Completion, Observer, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::metrics::Counters;
 use super::ops::Dropped;
@@ -192,7 +193,8 @@ impl Driver {
         self.inner.borrow_mut().ring.register_files_update(off, fds)
     }
 
-    /// Registers a provided-buffer ring as group `bgid`.
+    /// Registers a provided-buffer ring as group `bgid`, incrementally consumed if asked for
+    /// and possible; returns whether it is.
     ///
     /// # Safety
     /// The ring memory at `addr` stays allocated until unregistered or the ring is gone.
@@ -201,14 +203,20 @@ impl Driver {
         addr: u64,
         entries: u16,
         bgid: u16,
-    ) -> io::Result<()> {
+        incremental: bool,
+    ) -> io::Result<bool> {
         // SAFETY: the caller's contract.
         unsafe {
             self.inner
                 .borrow_mut()
                 .ring
-                .register_buf_ring(addr, entries, bgid)
+                .register_buf_ring(addr, entries, bgid, incremental)
         }
+    }
+
+    /// Whether multishot receives can take bundles (Linux 6.10+, io_uring driver).
+    pub(crate) fn has_recv_bundle(&self) -> bool {
+        self.inner.borrow().ring.has_recv_bundle()
     }
 
     /// Unregisters buffer group `bgid`.
@@ -424,13 +432,18 @@ impl Driver {
         key
     }
 
-    /// Queues a multishot SQE; returns its slot key.
+    /// Queues a multishot SQE whose completions `observer` sees as they are reaped; returns
+    /// its slot key.
     ///
     /// # Safety
     /// As [`Driver::submit`], until the final completion (one without `F_MORE`).
-    pub(crate) unsafe fn submit_multi(&self, entry: squeue::Entry) -> usize {
+    pub(crate) unsafe fn submit_multi(
+        &self,
+        entry: squeue::Entry,
+        observer: Option<Rc<dyn Observer>>,
+    ) -> usize {
         let mut inner = self.inner.borrow_mut();
-        let key = inner.ops.insert_multi();
+        let key = inner.ops.insert_multi_observed(observer);
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
         unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };

@@ -5,7 +5,7 @@ use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::RecvBuf;
+use super::{BufRingBuilder, BufRingStats};
 use crate::op::ProvidedBufs;
 
 /// A registered ring of provided buffers (kernel 5.19+), for receives that pick their
@@ -35,6 +35,8 @@ impl fmt::Debug for BufRing {
             .field("bgid", &self.inner.bgid())
             .field("entries", &self.inner.entries())
             .field("buf_size", &self.inner.buf_size())
+            .field("bundle", &self.inner.is_bundle())
+            .field("incremental", &self.inner.is_incremental())
             .finish()
     }
 }
@@ -60,9 +62,85 @@ impl BufRing {
     /// });
     /// ```
     pub fn new(entries: u16, buf_size: usize) -> io::Result<BufRing> {
-        Ok(BufRing {
-            inner: Rc::new(ProvidedBufs::register(entries, buf_size)?),
-        })
+        BufRingBuilder::new(entries, buf_size).build()
+    }
+
+    /// A builder for a ring of `entries` buffers of `buf_size` bytes with kernel features
+    /// switched on: [`bundle`](BufRingBuilder::bundle) (Linux 6.10+) and
+    /// [`incremental`](BufRingBuilder::incremental) consumption (Linux 6.12+).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let ring = uring_rt::net::BufRing::builder(16, 4096).bundle(true).build().unwrap();
+    ///     assert_eq!(ring.buf_size(), 4096);
+    /// });
+    /// ```
+    pub fn builder(entries: u16, buf_size: usize) -> BufRingBuilder {
+        BufRingBuilder::new(entries, buf_size)
+    }
+
+    pub(crate) fn from_inner(inner: Rc<ProvidedBufs>) -> BufRing {
+        BufRing { inner }
+    }
+
+    /// Whether receives on this ring use bundles: asked for with
+    /// [`BufRingBuilder::bundle`], and the kernel has them (Linux 6.10+, io_uring driver).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     assert!(!uring_rt::net::BufRing::new(4, 256).unwrap().is_bundle());
+    /// });
+    /// ```
+    pub fn is_bundle(&self) -> bool {
+        self.inner.is_bundle()
+    }
+
+    /// Whether the kernel consumes this ring's buffers incrementally: asked for with
+    /// [`BufRingBuilder::incremental`], and the ring allows it (Linux 6.12+, io_uring
+    /// driver, no SQPOLL).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     assert!(!uring_rt::net::BufRing::new(4, 256).unwrap().is_incremental());
+    /// });
+    /// ```
+    pub fn is_incremental(&self) -> bool {
+        self.inner.is_incremental()
+    }
+
+    /// Buffers the kernel cannot receive into now: lent out as [`RecvBuf`](super::RecvBuf)s
+    /// (or their pieces), or filled and not yet handed out. 0 when every buffer is back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let ring = uring_rt::net::BufRing::new(8, 256).unwrap();
+    ///     assert_eq!(ring.in_use(), 0);
+    /// });
+    /// ```
+    pub fn in_use(&self) -> usize {
+        usize::from(self.inner.out())
+    }
+
+    /// How receive completions used the ring's buffers so far (bundles, partial buffers).
+    ///
+    /// # Examples
+    ///
+    /// See [`BufRingStats`].
+    pub fn stats(&self) -> BufRingStats {
+        let s = self.inner.stats();
+        BufRingStats {
+            completions: s.completions,
+            multi_buffer: s.multi_buffer,
+            partial: s.partial,
+        }
     }
 
     /// Number of buffers.
@@ -124,16 +202,6 @@ impl BufRing {
     /// `InvalidInput` under another runtime, `Other` outside any.
     pub(crate) fn check_current(&self) -> io::Result<()> {
         self.inner.check_current()
-    }
-
-    /// Takes buffer `bid`, which a completion says holds `len` bytes.
-    pub(crate) fn take(&self, bid: u16, len: usize) -> RecvBuf {
-        RecvBuf::lent(self.inner.lend(bid, len))
-    }
-
-    /// Gives buffer `bid`, which a completion named without data, back to the kernel.
-    pub(crate) fn recycle(&self, bid: u16) {
-        self.inner.recycle_with(bid, 0, |_| {});
     }
 
     /// Ready when some buffer is not lent out (after `ENOBUFS`, re-arming makes sense).

@@ -80,6 +80,8 @@
 
 mod addr;
 mod buf_ring;
+mod buf_ring_builder;
+mod buf_ring_stats;
 mod datagram;
 pub(crate) mod fd_traits;
 mod futures_stream;
@@ -99,6 +101,8 @@ mod unix_stream;
 
 pub use addr::ToSocketAddrs;
 pub use buf_ring::BufRing;
+pub use buf_ring_builder::BufRingBuilder;
+pub use buf_ring_stats::BufRingStats;
 pub use incoming::{Incoming, UnixIncoming};
 pub use recv_buf::RecvBuf;
 pub use recv_stream::RecvStream;

@@ -42,6 +42,9 @@ pub struct RecvStream {
     fd: StreamFd,
     ring: BufRing,
     op: Option<MultiOp<RecvMulti>>,
+    /// Pieces of taken completions, queued in the op, not yet handed out (a bundle gives
+    /// several per completion).
+    ready: usize,
     /// Waiting for the ring to have a free buffer before re-arming.
     wait_buf: bool,
     done: bool,
@@ -62,6 +65,7 @@ impl RecvStream {
             fd,
             ring,
             op: None,
+            ready: 0,
             wait_buf: false,
             done: false,
         }
@@ -114,10 +118,8 @@ impl RecvStream {
                 return Poll::Ready(Some(Err(e)));
             }
             let permit = ready!(self.fd.poll_input(cx));
-            self.op = Some(MultiOp::new(RecvMulti::new(
-                permit,
-                self.ring.provided().clone(),
-            )));
+            let recv = RecvMulti::new(permit, self.ring.provided().clone());
+            self.op = Some(MultiOp::new(recv));
         }
         let op = self.op.as_mut().expect("armed above");
         // The op holds the input permit: the stash is ours to take from.
@@ -128,6 +130,14 @@ impl RecvStream {
             return Poll::Ready(Some(Err(e)));
         }
         loop {
+            if self.ready > 0 {
+                self.ready -= 1;
+                let piece = op.data_mut().and_then(|d| d.take_piece());
+                match piece {
+                    Some(buf) => return Poll::Ready(Some(Ok(RecvBuf::lent(buf)))),
+                    None => continue, // an empty piece: its buffer went back
+                }
+            }
             if self.wait_buf {
                 ready!(self.ring.poll_available(cx));
                 self.wait_buf = false;
@@ -138,12 +148,14 @@ impl RecvStream {
                 // The previous completion ended the receive: the next poll re-arms it.
                 None => continue,
             };
-            if let Some(bid) = io_uring::cqueue::buffer_select(c.flags) {
-                let n = c.result.max(0) as usize;
-                if n > 0 {
-                    return Poll::Ready(Some(Ok(self.ring.take(bid, n))));
+            if let Some(d) = op.data_mut() {
+                self.ready = d.pieces_of(c);
+                if c.result <= 0 {
+                    // No data: the pieces are empty; their buffers go back now.
+                    for _ in 0..std::mem::take(&mut self.ready) {
+                        let _ = d.take_piece();
+                    }
                 }
-                self.ring.recycle(bid);
             }
             match c.result {
                 0 => {
@@ -158,6 +170,18 @@ impl RecvStream {
                     return Poll::Ready(Some(Err(io::Error::from_raw_os_error(-r))));
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+impl Drop for RecvStream {
+    fn drop(&mut self) {
+        // Pieces received but not handed out go to the stash, ahead of what the op's
+        // orphan keeps after this (the op is dropped next, with the fields).
+        if self.ready > 0 {
+            if let Some(d) = self.op.as_mut().and_then(|op| op.data_mut()) {
+                d.stash_pieces(self.ready);
             }
         }
     }

@@ -12,9 +12,12 @@
 //!   current one, else through its mailbox (a `ProvidedBufs` dropped after `block_on`
 //!   returned), so the driver gets its group id back either way.
 //! - Buffer `bid` is owned by the kernel from the moment it is published (tail store) until a
-//!   completion names it; then by exactly one [`LentBuf`] (or an orphan copying it) until
-//!   that publishes it again. So user code reads a buffer only while the kernel cannot
-//!   write it.
+//!   completion names it; then the bytes that completion reported (one piece, see
+//!   [`super::buf_lending`]) belong to exactly one [`LentBuf`] (or an orphan copying them).
+//!   The buffer is published again only once the kernel is done with all of it and every
+//!   piece was given back. So user code reads bytes only while the kernel cannot write them:
+//!   with incremental consumption the kernel may still write the rest of a buffer, past the
+//!   pieces already handed out, never into them.
 //! - The ring is registered with one driver (`driver_id`), under a buffer-group id that driver
 //!   allocated (`bgid`, unique among its live buffer rings, returned on unregistration). It is
 //!   used in SQEs of that driver only: under another runtime the same id may name another
@@ -35,7 +38,8 @@ use std::task::{Context, Poll, Waker};
 
 use io_uring::types::BufRingEntry;
 
-use crate::driver::{self, Driver};
+use super::buf_lending::{LendStats, Lending, Seg};
+use crate::driver::{self, Completion, Driver};
 use crate::runtime::context;
 
 /// A provided-buffer ring registered with this thread's ring (not `Send`: it belongs to the
@@ -51,8 +55,12 @@ pub(crate) struct ProvidedBufs {
     bufs_layout: Layout,
     /// Our copy of the tail we published last.
     tail: Cell<u16>,
-    /// Buffers named by a completion and not yet published again.
-    out: Cell<u16>,
+    /// Which pieces of which buffers completions covered, and when each goes back.
+    lending: RefCell<Lending>,
+    /// Registered with `IOU_PBUF_RING_INC` (the kernel consumes buffers piece by piece).
+    incremental: bool,
+    /// Multishot receives on this ring ask for bundles (`IORING_RECVSEND_BUNDLE`).
+    bundle: bool,
     /// Tasks waiting for a buffer to come back (after `ENOBUFS`).
     waiters: RefCell<Vec<Waker>>,
 }
@@ -63,21 +71,29 @@ impl fmt::Debug for ProvidedBufs {
             .field("bgid", &self.bgid)
             .field("entries", &self.entries)
             .field("buf_size", &self.buf_size)
-            .field("lent", &self.out.get())
+            .field("out", &self.lending.borrow().out())
+            .field("incremental", &self.incremental)
+            .field("bundle", &self.bundle)
             .finish()
     }
 }
 
 impl ProvidedBufs {
     /// Allocates `entries` buffers of `buf_size` bytes and registers them with this thread's
-    /// ring, under a group id of that ring.
+    /// ring, under a group id of that ring; `incremental` and `bundle` ask for those kernel
+    /// features, each used only where the ring has it (see [`ProvidedBufs::is_incremental`]).
     ///
     /// # Errors
     ///
     /// `InvalidInput` when `entries` is not a power of two in `1..=32768` or `buf_size` is 0
     /// or above `u32::MAX`; `Other` outside a runtime; `ResourceBusy` when the ring's 65,536
     /// group ids are taken; the registration's error (`Unsupported` before Linux 5.19).
-    pub(crate) fn register(entries: u16, buf_size: usize) -> io::Result<ProvidedBufs> {
+    pub(crate) fn register(
+        entries: u16,
+        buf_size: usize,
+        incremental: bool,
+        bundle: bool,
+    ) -> io::Result<ProvidedBufs> {
         if !entries.is_power_of_two() || entries > 32768 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -113,7 +129,9 @@ impl ProvidedBufs {
             bufs,
             bufs_layout,
             tail: Cell::new(0),
-            out: Cell::new(entries),
+            lending: RefCell::new(Lending::new(entries, buf_size as u32, false)),
+            incremental: false,
+            bundle: bundle && driver.has_recv_bundle(),
             waiters: RefCell::new(Vec::new()),
         };
         let result = match driver.bgids().alloc() {
@@ -121,12 +139,20 @@ impl ProvidedBufs {
                 inner.bgid = bgid;
                 // SAFETY: the ring memory is page-aligned, zeroed, `entries` entries long, and
                 // lives until it is unregistered (`ProvidedBufs::drop`).
-                let result =
-                    unsafe { driver.register_buf_ring(ring.as_ptr() as u64, entries, bgid) };
-                if result.is_err() {
-                    driver.bgids().free(bgid);
+                let result = unsafe {
+                    driver.register_buf_ring(ring.as_ptr() as u64, entries, bgid, incremental)
+                };
+                match result {
+                    Ok(inc) => {
+                        inner.incremental = inc;
+                        inner.lending = RefCell::new(Lending::new(entries, buf_size as u32, inc));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        driver.bgids().free(bgid);
+                        Err(e)
+                    }
                 }
-                result
             }
             None => Err(io::Error::new(
                 io::Error::from_raw_os_error(libc::EBUSY).kind(),
@@ -166,6 +192,63 @@ impl ProvidedBufs {
         self.bgid
     }
 
+    /// Whether the kernel consumes this ring's buffers incrementally (asked for, and the
+    /// ring allows it: Linux 6.12+, io_uring driver, no SQPOLL).
+    pub(crate) fn is_incremental(&self) -> bool {
+        self.incremental
+    }
+
+    /// Whether receives on this ring use bundles (asked for, and the ring has
+    /// `IORING_FEAT_RECVSEND_BUNDLE`: Linux 6.10+, io_uring driver).
+    pub(crate) fn is_bundle(&self) -> bool {
+        self.bundle
+    }
+
+    /// Buffers the kernel cannot use now (lent out, or not yet done being received into).
+    pub(crate) fn out(&self) -> u16 {
+        self.lending.borrow().out()
+    }
+
+    /// How completions used the ring so far.
+    pub(crate) fn stats(&self) -> LendStats {
+        self.lending.borrow().stats()
+    }
+
+    /// The pieces completion `c` filled, in order, each counted as handed out until
+    /// [`ProvidedBufs::piece`] makes it a [`LentBuf`] or [`ProvidedBufs::release`] gives it
+    /// back. With incremental consumption, call this in completion-queue order. `push` must
+    /// not call back into the ring (it is borrowed).
+    pub(crate) fn resolve(&self, c: Completion, push: impl FnMut(Seg)) {
+        self.lending.borrow_mut().resolve(c.result, c.flags, push);
+    }
+
+    /// Lends piece `seg`, which [`ProvidedBufs::resolve`] returned.
+    pub(crate) fn piece(self: &Rc<Self>, seg: Seg) -> LentBuf {
+        let off = (seg.off as usize).min(self.buf_size);
+        LentBuf {
+            ring: self.clone(),
+            bid: seg.bid,
+            off,
+            len: (seg.len as usize).min(self.buf_size - off),
+        }
+    }
+
+    /// Shows piece `seg` to `f`, then gives it back.
+    pub(crate) fn consume(&self, seg: Seg, f: impl FnOnce(&[u8])) {
+        f(self.bytes(seg.bid, seg.off as usize, seg.len as usize));
+        self.release(seg.bid);
+    }
+
+    /// Gives a piece of `bid` back: the buffer goes back to the kernel with its last piece,
+    /// once the kernel is done with it.
+    pub(crate) fn release(&self, bid: u16) {
+        let publish = self.lending.borrow_mut().release(bid);
+        if publish {
+            self.publish(bid);
+            self.wake_waiters();
+        }
+    }
+
     /// Checks that this thread's runtime is the one the ring is registered with.
     ///
     /// # Errors
@@ -183,28 +266,9 @@ impl ProvidedBufs {
         }
     }
 
-    /// Lends buffer `bid`, which a completion says holds `len` bytes.
-    pub(crate) fn lend(self: &Rc<Self>, bid: u16, len: usize) -> LentBuf {
-        self.out.set(self.out.get().wrapping_add(1));
-        LentBuf {
-            ring: self.clone(),
-            bid,
-            len: len.min(self.buf_size),
-        }
-    }
-
-    /// Shows the `len` bytes of buffer `bid`, which a completion named, to `f`, then gives
-    /// the buffer back to the kernel.
-    pub(crate) fn recycle_with(&self, bid: u16, len: usize, f: impl FnOnce(&[u8])) {
-        self.out.set(self.out.get().wrapping_add(1));
-        f(self.bytes(bid, len));
-        self.publish(bid);
-        self.wake_waiters();
-    }
-
     /// Ready when some buffer is not lent out (after `ENOBUFS`, re-arming makes sense).
     pub(crate) fn poll_available(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.out.get() < self.entries {
+        if self.out() < self.entries {
             return Poll::Ready(());
         }
         self.waiters.borrow_mut().push(cx.waker().clone());
@@ -213,6 +277,7 @@ impl ProvidedBufs {
 
     /// Gives buffer `bid` (back) to the kernel.
     fn publish(&self, bid: u16) {
+        self.lending.borrow_mut().publish(bid);
         let tail = self.tail.get();
         let idx = (tail & (self.entries - 1)) as usize;
         let addr = self.buf_ptr(bid) as u64;
@@ -236,7 +301,6 @@ impl ProvidedBufs {
             let tail_ptr = ptr::addr_of!((*self.ring.as_ptr().cast::<RawEntry>()).resv);
             (*tail_ptr.cast::<AtomicU16>()).store(tail, Ordering::Release);
         }
-        self.out.set(self.out.get().saturating_sub(1));
     }
 
     fn buf_ptr(&self, bid: u16) -> *mut u8 {
@@ -245,10 +309,16 @@ impl ProvidedBufs {
         unsafe { self.bufs.as_ptr().add(bid * self.buf_size) }
     }
 
-    fn bytes(&self, bid: u16, len: usize) -> &[u8] {
-        // SAFETY: buffer `bid` was named by a completion, so the kernel no longer writes it
-        // (module invariant) and it holds `len <= buf_size` bytes the kernel wrote.
-        unsafe { std::slice::from_raw_parts(self.buf_ptr(bid), len.min(self.buf_size)) }
+    /// The `len` bytes at `off` in buffer `bid`: a piece a completion reported.
+    fn bytes(&self, bid: u16, off: usize, len: usize) -> &[u8] {
+        let off = off.min(self.buf_size);
+        let len = len.min(self.buf_size - off);
+        // SAFETY: `off + len <= buf_size` keeps the slice inside buffer `bid`. The caller
+        // passes a piece a completion reported: the kernel wrote those bytes, so they are
+        // initialized, and it writes them no more until the buffer is published again,
+        // which waits for every piece to be given back (module invariant; with incremental
+        // consumption the kernel writes only past the pieces it reported).
+        unsafe { std::slice::from_raw_parts(self.buf_ptr(bid).add(off), len) }
     }
 
     fn wake_waiters(&self) {
@@ -340,11 +410,13 @@ struct RawEntry {
 const _: () = assert!(std::mem::size_of::<RawEntry>() == std::mem::size_of::<BufRingEntry>());
 const _: () = assert!(std::mem::align_of::<RawEntry>() <= 4096);
 
-/// A buffer of a provided-buffer ring that a completion named, lent until dropped, when it
-/// goes back to the kernel. Dereferences to the bytes received.
+/// A piece of a provided-buffer ring's buffer that a completion filled (the whole buffer
+/// without incremental consumption), lent until dropped; the buffer goes back to the kernel
+/// with its last piece. Dereferences to the bytes received.
 pub(crate) struct LentBuf {
     ring: Rc<ProvidedBufs>,
     bid: u16,
+    off: usize,
     len: usize,
 }
 
@@ -352,6 +424,7 @@ impl fmt::Debug for LentBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LentBuf")
             .field("bid", &self.bid)
+            .field("off", &self.off)
             .field("len", &self.len)
             .finish()
     }
@@ -361,13 +434,14 @@ impl Deref for LentBuf {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        self.ring.bytes(self.bid, self.len)
+        self.ring.bytes(self.bid, self.off, self.len)
     }
 }
 
 // SAFETY: the bytes live in the ring's buffer memory, kept alive by the `Rc`, which does not
-// move while the `LentBuf` lives; the buffer goes back to the kernel only in `Drop`, so the
-// kernel never writes into it while it is in use as a write source. All `len` bytes are
+// move while the `LentBuf` lives; the buffer goes back to the kernel only after `Drop` (and
+// with incremental consumption the kernel writes only past this piece), so the kernel never
+// writes into these bytes while they are in use as a write source. All `len` bytes are
 // initialized (the kernel received them).
 unsafe impl crate::buf::IoBuf for LentBuf {
     fn stable_ptr(&self) -> *const u8 {
@@ -385,7 +459,6 @@ unsafe impl crate::buf::IoBuf for LentBuf {
 
 impl Drop for LentBuf {
     fn drop(&mut self) {
-        self.ring.publish(self.bid);
-        self.ring.wake_waiters();
+        self.ring.release(self.bid);
     }
 }

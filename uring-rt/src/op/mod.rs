@@ -61,6 +61,7 @@ pub(crate) use writev::Writev;
 // net ops (one file each) go below this line.
 mod accept;
 mod accept_multi;
+mod buf_lending;
 mod buf_ring;
 mod connect;
 mod msg;
@@ -93,11 +94,12 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use io_uring::squeue;
 
-use crate::driver::{self, AssertSend, Completion, Driver, Mail, Orphan};
+use crate::driver::{self, AssertSend, Completion, Driver, Mail, Observer, Orphan};
 use crate::runtime::context;
 
 /// An io_uring operation: its data, how to build its SQE and how to read its completion.
@@ -130,6 +132,13 @@ pub(crate) unsafe trait OpCode: 'static {
     /// ring's probe at first poll, where the ring is found anyway: the op then fails with
     /// `Unsupported` without a second lookup of the ring in its constructor.
     fn required(&self) -> Option<(u8, &'static str, &'static str)> {
+        None
+    }
+
+    /// For a multishot op: what sees each completion as the driver reaps it, in
+    /// completion-queue order across all ops (see `driver::Observer`), while the future
+    /// lives. Default: nothing.
+    fn observer(&self) -> Option<Rc<dyn Observer>> {
         None
     }
 
@@ -407,7 +416,7 @@ impl<T: OpCode> MultiOp<T> {
                 let entry = data.create_entry_on(driver.id());
                 // SAFETY: as in `Op::poll`, until the final completion; `Drop` moves `data`
                 // into the slot if we go first.
-                let key = unsafe { driver.submit_multi(entry) };
+                let key = unsafe { driver.submit_multi(entry, data.observer()) };
                 self.armed = Some((driver.id(), key));
                 key
             }
