@@ -1,9 +1,10 @@
 //! Echo server on uring-rt: the runtime under test.
 //!
 //! Usage: `echo_uring_rt --addr 127.0.0.1:PORT [--cpu N] [--multishot] [--epoll] [--metrics]
-//! [--register-ring-fd BOOL] [--no-sqarray BOOL] [--direct-descriptors N]` (the last three:
-//! the builder's switches of the same names, default off as in the library, so `compare` can
-//! show each on and off)
+//! [--register-ring-fd BOOL] [--no-sqarray BOOL] [--direct-descriptors N] [--bundle BOOL]
+//! [--incremental BOOL]` (the builder's switches of the same names, `Runtime::builder()` for
+//! the first three and `BufRing::builder` for the last two, which need `--multishot`; default
+//! off as in the library, so `compare` can show each on and off)
 //!
 //! One runtime on one thread (pinned by `--cpu`), the listener from `benches::bind_listener`
 //! adopted with `TcpListener::from_std`, one task per connection.
@@ -80,6 +81,12 @@ struct Cli {
     /// `Builder::direct_descriptors`: slots of the ring's file table for streams (0: off).
     #[arg(long, default_value_t = 0)]
     direct_descriptors: u32,
+    /// `BufRingBuilder::bundle` (with `--multishot`): receive bundles.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    bundle: bool,
+    /// `BufRingBuilder::incremental` (with `--multishot`): incremental buffer consumption.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    incremental: bool,
 }
 
 fn main() -> std::io::Result<()> {
@@ -91,6 +98,8 @@ fn main() -> std::io::Result<()> {
         register_ring_fd,
         no_sqarray,
         direct_descriptors,
+        bundle,
+        incremental,
     } = Cli::parse();
     server.apply()?;
 
@@ -111,7 +120,14 @@ fn main() -> std::io::Result<()> {
     rt.block_on(async {
         let listener = TcpListener::from_std(std_listener)?;
         let ring = if multishot {
-            Some(BufRing::new(RING_ENTRIES, BUF_SIZE)?)
+            let ring = BufRing::builder(RING_ENTRIES, BUF_SIZE)
+                .bundle(bundle)
+                .incremental(incremental)
+                .build()?;
+            if (bundle && !ring.is_bundle()) || (incremental && !ring.is_incremental()) {
+                eprintln!("echo_uring_rt: asked for switches this ring lacks: {ring:?}");
+            }
+            Some(ring)
         } else {
             None
         };

@@ -79,6 +79,25 @@ The short suite (default) runs sizes 64 (conns 1, 16, 256) and 4096 (conns 16), 
 const SERVERS: &[(&str, &str, &[&str], bool)] = &[
     ("uring-rt", "echo_uring_rt", &[], true),
     ("uring-rt-ms", "echo_uring_rt", &["--multishot"], true),
+    // The provided-buffer ring's switches on the multishot path (both off in `uring-rt-ms`).
+    (
+        "uring-rt-ms-bundle",
+        "echo_uring_rt",
+        &["--multishot", "--bundle", "true"],
+        true,
+    ),
+    (
+        "uring-rt-ms-inc",
+        "echo_uring_rt",
+        &["--multishot", "--incremental", "true"],
+        true,
+    ),
+    (
+        "uring-rt-ms-both",
+        "echo_uring_rt",
+        &["--multishot", "--bundle", "true", "--incremental", "true"],
+        true,
+    ),
     ("uring-rt-epoll", "echo_uring_rt", &["--epoll"], false),
     // The builder's kernel-work switches, each turned on (both off in `uring-rt`, the
     // library's defaults).
