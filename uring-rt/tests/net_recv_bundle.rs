@@ -62,9 +62,19 @@ async fn all_back(ring: &BufRing) {
 /// ring of `entries` x `buf_size` with the given switches; checks every byte, the counters
 /// and the accounting.
 fn stream_through(kind: DriverKind, bundle: bool, inc: bool, entries: u16, buf_size: usize) {
+    stream_through_on(runtime(kind), kind, bundle, inc, entries, buf_size);
+}
+
+fn stream_through_on(
+    rt: Runtime,
+    kind: DriverKind,
+    bundle: bool,
+    inc: bool,
+    entries: u16,
+    buf_size: usize,
+) {
     let len = 4 << 20;
     let write_size = 64 << 10;
-    let rt = runtime(kind);
     rt.block_on(async {
         let ring = BufRing::builder(entries, buf_size)
             .bundle(bundle)
@@ -132,6 +142,16 @@ fn incremental_buffers_deliver_a_large_stream_in_order() {
 #[test]
 fn bundles_and_incremental_buffers_together() {
     stream_through(DriverKind::IoUring, true, true, 128, 1000);
+}
+
+#[test]
+fn bundles_and_incremental_buffers_on_direct_descriptors() {
+    let rt = Runtime::builder()
+        .driver(DriverKind::IoUring)
+        .direct_descriptors(64)
+        .build()
+        .unwrap();
+    stream_through_on(rt, DriverKind::IoUring, true, true, 128, 1000);
 }
 
 #[test]
