@@ -125,6 +125,12 @@ fn bind_on_the_ring_thread_refuses_names_instead_of_resolving() {
 /// but releases the stream's input permit, so the stream still reads under another runtime.
 #[test]
 fn stream_of_a_ring_that_leaked_its_read_still_reads() {
+    if Runtime::new().unwrap().driver_kind() == uring_rt::runtime::DriverKind::Epoll {
+        // The emulated ring runs each SQE as it is queued: no enter carries the nop, so an
+        // enter fault cannot leave it in an SQ there.
+        eprintln!("skipping: io_uring_enter faults are an io_uring-only failure mode");
+        return;
+    }
     // Enter 1 submits the read and a nop; enter 2 fails for good before the next nop is
     // submitted, leaving it in the SQ: the ring never submits again.
     let rt = Runtime::builder()

@@ -36,11 +36,25 @@ impl Backend {
         }
     }
 
-    /// SQEs queued and not yet consumed.
+    /// SQEs queued and not yet consumed (none for the emulation, which consumes at push).
     pub(crate) fn sq_len(&mut self) -> usize {
         match self {
             Backend::Uring(ring) => ring.submission().len(),
-            Backend::Epoll(ring) => ring.sq_len(),
+            Backend::Epoll(_) => 0,
+        }
+    }
+
+    /// Whether [`Backend::push`] consumes the SQE itself (the emulation runs it at once), so
+    /// its completion may be ready to reap right after the push.
+    pub(crate) fn consumes_at_push(&self) -> bool {
+        matches!(self, Backend::Epoll(_))
+    }
+
+    /// Whether completions wait in the CQ (only asked of the emulation, after a push).
+    pub(crate) fn has_completions(&self) -> bool {
+        match self {
+            Backend::Uring(_) => false,
+            Backend::Epoll(ring) => ring.has_completions(),
         }
     }
 
@@ -94,7 +108,7 @@ impl Backend {
     }
 
     /// One `io_uring_enter(to_submit, want, flags)` with `timeout` as its extended argument
-    /// when waiting; the emulation runs its queue and waits for `want` completions.
+    /// when waiting; the emulation (whose SQ is always empty) waits for `want` completions.
     pub(crate) fn enter_raw(
         &mut self,
         to_submit: u32,
@@ -131,7 +145,7 @@ impl Backend {
                     },
                 }
             }
-            Backend::Epoll(ring) => ring.enter(to_submit as usize, want, timeout),
+            Backend::Epoll(ring) => ring.enter(want, timeout),
         }
     }
 

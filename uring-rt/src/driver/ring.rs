@@ -429,6 +429,11 @@ impl Driver {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
         unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
+        let wake = inner.reap_inline();
+        drop(inner);
+        if wake {
+            self.dispatch();
+        }
         key
     }
 
@@ -447,6 +452,11 @@ impl Driver {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
         unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
+        let wake = inner.reap_inline();
+        drop(inner);
+        if wake {
+            self.dispatch();
+        }
         key
     }
 
@@ -460,6 +470,11 @@ impl Driver {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
         unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
+        let wake = inner.reap_inline();
+        drop(inner);
+        if wake {
+            self.dispatch();
+        }
     }
 
     /// Queues `entry` for the kernel, or runs it on the blocking pool when the kernel lacks
@@ -548,6 +563,10 @@ impl Driver {
     /// plug and dispatches none of them to the device until the whole batch is issued.
     pub(crate) fn submit_now(&self) {
         let mut inner = self.inner.borrow_mut();
+        if inner.ring.consumes_at_push() {
+            // The emulation ran the SQE when it was queued.
+            return;
+        }
         inner.flush_backlog();
         inner.enter(0, None);
     }

@@ -160,7 +160,12 @@ impl Inner {
         // SAFETY: the caller of `Driver::submit*` guaranteed the entry's pointers stay valid
         // until its completion, wherever the entry waits before the kernel sees it.
         if unsafe { self.ring.push(entry) } {
-            self.sq_keys.push_back(entry.get_user_data());
+            if self.ring.consumes_at_push() {
+                // The emulation ran it already: nothing is left in an SQ for an enter.
+                self.counters.sqes_submitted += 1;
+            } else {
+                self.sq_keys.push_back(entry.get_user_data());
+            }
             #[cfg(feature = "fault-injection")]
             if let Some(f) = self.faults.as_mut() {
                 f.on_push(entry.get_user_data(), entry.get_opcode() as u8);
@@ -409,6 +414,21 @@ impl Inner {
         .user_data(WAKE_TOKEN);
         self.wake_armed = true;
         self.push(entry);
+    }
+
+    /// After a push to the epoll emulation, which ran the SQE at once: moves its completion
+    /// (and any other one ready) into its slot now, so that the op that submitted it finds it
+    /// in the same poll instead of one tick later, as a readiness runtime's `poll_read` does.
+    /// Returns whether wakers or freed data wait for [`Driver::dispatch`] (never for the op
+    /// just submitted: nobody polled it yet). Does nothing on io_uring.
+    ///
+    /// [`Driver::dispatch`]: super::Driver::dispatch
+    pub(super) fn reap_inline(&mut self) -> bool {
+        if self.ring.has_completions() {
+            self.reap();
+            return !self.wakers.is_empty() || !self.freed.is_empty();
+        }
+        false
     }
 
     /// Drains the CQ (and the kernel's overflow list) into the slots.

@@ -42,10 +42,11 @@ pub struct RuntimeMetrics {
     /// Cancellations requested: one per operation dropped while the kernel still had it,
     /// and one per operation still in flight when the runtime shut down.
     pub ops_cancelled: u64,
-    /// `io_uring_enter` system calls, whatever their purpose (submit, reap, wait).
+    /// `io_uring_enter` system calls, whatever their purpose (submit, reap, wait). On the
+    /// epoll driver: its looks for readiness (an `epoll_wait` when an operation waits for one).
     pub enters: u64,
     /// Submission queue entries the kernel consumed, summed over all `enters` (internal
-    /// cancel and wake-up requests included).
+    /// cancel and wake-up requests included). The epoll driver consumes each as it is queued.
     pub sqes_submitted: u64,
     /// Times the runtime blocked in the kernel waiting for a completion, a timer or a wake-up
     /// (each is also one of `enters`).

@@ -7,13 +7,23 @@
 //!
 //! # Implementation
 //!
-//! - Submission (`enter`) runs each queued SQE at once on the ring's thread, without blocking:
+//! - Submission runs each SQE as it is pushed, on the ring's thread, without blocking (the
+//!   emulated ring consumes its SQ at once, so there is never an SQE left for `enter`):
 //!   `recv`/`send`/`recvmsg`/`sendmsg` with `MSG_DONTWAIT`, `read`/`write` with
 //!   `preadv2(RWF_NOWAIT)`, `accept4` and `connect` on a descriptor switched to nonblocking.
+//!   Its completion waits in `cq` until the driver reaps it, which the driver does right
+//!   after the push, so an op that does not block completes within the poll that submitted
+//!   it (as a readiness runtime's `poll_read` does), and `enter` only collects readiness.
 //! - An op that would block on a socket, pipe or eventfd waits in its descriptor's queue; the
 //!   descriptor is registered once, edge-triggered, in the epoll set, and a readiness event
 //!   retries the queue's ops in order. A dropped op's cancel removes it from the queue before
 //!   any syscall consumed data for it.
+//! - A registered descriptor remembers when its input was drained (a read's `EAGAIN`, or a
+//!   TCP `recv` that returned less than it asked for, as tokio's `poll_read` assumes too);
+//!   until its next readiness event a new read joins the queue without a syscall that would
+//!   only fail with `EAGAIN`. Edge-triggered epoll queues an event for every arrival after
+//!   that read, so nothing that arrives is missed. (A TCP read stops short before an urgent
+//!   byte, `MSG_OOB`, with data behind it: that data waits for the next arrival or the FIN.)
 //! - An op that would block on a regular file (a page-cache miss, `fsync`, `openat`, `statx`,
 //!   ...) runs on a pool thread; its result is posted back and the ring's thread is woken
 //!   through an eventfd in the epoll set. Its data stays in the op (or its driver slot) until
@@ -24,17 +34,19 @@
 //! - `SEND_ZC` is a plain send followed at once by its notification. Not emulated (the
 //!   probe says so, and the layer above falls back to `socket(2)`): `SOCKET`.
 //!
-//! Invariants: an op is in exactly one of `sq`, a descriptor queue (and `waiting`), `in_pool`,
-//! or has its final CQE in `cq`; only the ring's thread touches the `Ring`.
+//! Invariants: a pushed op is in exactly one of a descriptor queue (and `waiting`),
+//! `in_pool`, or has its final CQE in `cq`; ops on one descriptor and direction run in the
+//! order they were pushed; only the ring's thread touches the `Ring`.
 
 mod bufs;
 mod closed;
+mod int_map;
 mod perform;
 mod pool;
 mod register;
 mod sqe;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
@@ -43,6 +55,7 @@ use std::time::Duration;
 use io_uring::{opcode, squeue};
 
 pub(crate) use closed::closing;
+use int_map::{IntMap, IntSet};
 pub(crate) use perform::blocking_op;
 use perform::{Attempt, Interest, F_MORE, F_NOTIF};
 pub(crate) use pool::Pool;
@@ -63,11 +76,40 @@ struct Waiter {
     saved_flags: Option<i32>,
 }
 
-/// The ops waiting on one descriptor.
-#[derive(Debug, Default)]
+/// The ops waiting on one descriptor, and what the ring knows of its read readiness.
+#[derive(Debug)]
 struct Queues {
     read: VecDeque<Waiter>,
     write: VecDeque<Waiter>,
+    /// False once a read found the input drained (see [`perform::drains`]); true again at the
+    /// descriptor's next readiness event. While false, a new read waits for that event
+    /// instead of trying a syscall that would fail with `EAGAIN`. Edge-triggered epoll makes
+    /// this exact: every arrival after the read that drained the input queues an event.
+    read_ready: bool,
+    /// The input was shut down or failed (`EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR` seen): reads
+    /// return at once from now on (0 or an error) and no event will come to retry them, so
+    /// the input is never taken as drained again. A short read of the last bytes before a
+    /// FIN must not make the read that would see the FIN wait.
+    hup: bool,
+    /// A TCP socket: a short `recv` means its input was drained.
+    tcp: bool,
+}
+
+impl Queues {
+    /// Whether a read would only find `EAGAIN` until the next readiness event.
+    fn drained(&self) -> bool {
+        !self.read_ready && !self.hup
+    }
+
+    fn new(tcp: bool) -> Queues {
+        Queues {
+            read: VecDeque::new(),
+            write: VecDeque::new(),
+            read_ready: true,
+            hup: false,
+            tcp,
+        }
+    }
 }
 
 /// The emulated ring of one driver.
@@ -76,14 +118,13 @@ pub(crate) struct Ring {
     epfd: OwnedFd,
     pool_efd: Arc<OwnedFd>,
     pool: Pool,
-    sq: VecDeque<Sqe>,
     cq: VecDeque<(u64, Completion)>,
     /// Descriptors in the epoll set and their waiting ops.
-    fds: HashMap<RawFd, Queues>,
+    fds: IntMap<RawFd, Queues>,
     /// `user_data` of each waiting op -> its descriptor.
-    waiting: HashMap<u64, RawFd>,
+    waiting: IntMap<u64, RawFd>,
     /// `user_data` of ops on the pool.
-    in_pool: HashSet<u64>,
+    in_pool: IntSet<u64>,
     /// Registered files: duplicated descriptors, `-1` for an empty slot.
     files: Vec<RawFd>,
     buffers_registered: bool,
@@ -144,11 +185,10 @@ impl Ring {
             epfd,
             pool_efd,
             pool: Pool::new(Box::new(move || signal(notify.as_raw_fd()))),
-            sq: VecDeque::new(),
             cq: VecDeque::new(),
-            fds: HashMap::new(),
-            waiting: HashMap::new(),
-            in_pool: HashSet::new(),
+            fds: IntMap::default(),
+            waiting: IntMap::default(),
+            in_pool: IntSet::default(),
             files: Vec::new(),
             buffers_registered: false,
             groups: bufs::BufGroups::default(),
@@ -164,17 +204,27 @@ impl Ring {
         perform::emulated(code)
     }
 
-    /// Queues an SQE (never full).
+    /// Consumes an SQE (never full): runs it now, or queues it on its descriptor or the pool.
     ///
     /// # Safety
     /// Every pointer in `entry` stays valid until its final completion is reaped.
     pub(crate) unsafe fn push(&mut self, entry: &squeue::Entry) {
-        self.sq.push_back(Sqe::decode(entry));
+        self.forget_closed();
+        self.submit_one(Sqe::decode(entry));
     }
 
-    /// SQEs queued and not yet run.
-    pub(crate) fn sq_len(&self) -> usize {
-        self.sq.len()
+    /// Whether completions wait to be reaped.
+    pub(crate) fn has_completions(&self) -> bool {
+        !self.cq.is_empty()
+    }
+
+    /// Forgets the descriptors closed elsewhere since the last look (before anything runs
+    /// that could name a reused number).
+    fn forget_closed(&mut self) {
+        self.closed.take(&mut self.closed_fds);
+        while let Some(fd) = self.closed_fds.pop() {
+            self.forget(fd);
+        }
     }
 
     /// Whether ops wait for events only an `enter` collects.
@@ -182,31 +232,17 @@ impl Ring {
         !self.waiting.is_empty() || !self.in_pool.is_empty()
     }
 
-    /// Runs the first `to_submit` queued SQEs (as `io_uring_enter` consumes that many from
-    /// the SQ); then collects readiness and pool results, waiting up to `timeout` (`None`: no
-    /// limit) when `want > 0` and no completion is ready. Returns the number of SQEs consumed.
+    /// Collects readiness and pool results, waiting up to `timeout` (`None`: no limit) when
+    /// `want > 0` and no completion is ready. Returns the number of SQEs consumed: none, as
+    /// [`Ring::push`] consumed them.
     ///
     /// # Errors
     /// `epoll_wait`'s error (`EINTR` is absorbed by the caller as for `io_uring_enter`).
-    pub(crate) fn enter(
-        &mut self,
-        to_submit: usize,
-        want: usize,
-        timeout: Option<Duration>,
-    ) -> io::Result<usize> {
-        let submitted = to_submit.min(self.sq.len());
-        self.closed.take(&mut self.closed_fds);
-        while let Some(fd) = self.closed_fds.pop() {
-            self.forget(fd);
-        }
-        for _ in 0..submitted {
-            if let Some(sqe) = self.sq.pop_front() {
-                self.submit_one(sqe);
-            }
-        }
+    pub(crate) fn enter(&mut self, want: usize, timeout: Option<Duration>) -> io::Result<usize> {
+        self.forget_closed();
         let block = want > 0 && self.cq.len() < want;
         if !block && !self.has_pending() {
-            return Ok(submitted);
+            return Ok(0);
         }
         let ms = match timeout {
             _ if !block => 0,
@@ -235,14 +271,25 @@ impl Ring {
             }
             let fd = token as RawFd;
             let err = (libc::EPOLLHUP | libc::EPOLLERR) as u32;
-            if bits & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32 | err) != 0 {
+            let Some(q) = self.fds.get_mut(&fd) else {
+                continue;
+            };
+            let readable = bits & (libc::EPOLLIN as u32 | libc::EPOLLRDHUP as u32 | err) != 0;
+            let writable = bits & (libc::EPOLLOUT as u32 | err) != 0;
+            q.read_ready |= readable;
+            q.hup |= bits & (libc::EPOLLRDHUP as u32 | err) != 0;
+            let (read, write) = (
+                readable && !q.read.is_empty(),
+                writable && !q.write.is_empty(),
+            );
+            if read {
                 self.drive(fd, Interest::Read);
             }
-            if bits & (libc::EPOLLOUT as u32 | err) != 0 {
+            if write {
                 self.drive(fd, Interest::Write);
             }
         }
-        Ok(submitted)
+        Ok(0)
     }
 
     /// Hands every completion to `f`, oldest first.
@@ -293,28 +340,25 @@ impl Ring {
             self.post(sqe.user_data, -libc::EBADF, 0);
             return;
         };
-        let interest = if [
-            opcode::Write::CODE,
-            opcode::Writev::CODE,
-            opcode::WriteFixed::CODE,
-            opcode::Send::CODE,
-            opcode::SendZc::CODE,
-            opcode::SendMsg::CODE,
-            opcode::Connect::CODE,
-        ]
-        .contains(&code)
-        {
-            Interest::Write
-        } else {
-            Interest::Read
+        let interest = match code {
+            opcode::Write::CODE
+            | opcode::Writev::CODE
+            | opcode::WriteFixed::CODE
+            | opcode::Send::CODE
+            | opcode::SendZc::CODE
+            | opcode::SendMsg::CODE
+            | opcode::Connect::CODE => Interest::Write,
+            _ => Interest::Read,
         };
-        // Ops already wait on this descriptor in this direction: keep the order.
+        // Ops already wait on this descriptor in this direction: keep the order. A read of
+        // a descriptor known to be drained waits for its next event without a syscall.
         if let Some(q) = self.fds.get_mut(&fd) {
+            let drained = q.drained() && perform::drains(&sqe);
             let queue = match interest {
                 Interest::Read => &mut q.read,
                 Interest::Write => &mut q.write,
             };
-            if !queue.is_empty() && !perform::blocking_op(code) {
+            if (!queue.is_empty() || drained) && !perform::blocking_op(code) {
                 queue.push_back(Waiter {
                     sqe,
                     saved_flags: None,
@@ -360,6 +404,13 @@ impl Ring {
                     return None;
                 }
                 Attempt::Done(res, flags) => {
+                    if res > 0 && perform::short_recv(&w.sqe, res) {
+                        if let Some(q) = self.fds.get_mut(&fd).filter(|q| q.tcp) {
+                            // A TCP receive that returned less than asked for emptied the
+                            // socket's queue: the next one waits for new data's event.
+                            q.read_ready = false;
+                        }
+                    }
                     self.post(w.sqe.user_data, res, flags);
                     if flags & F_MORE == 0 {
                         if let Some(fl) = w.saved_flags.take() {
@@ -394,12 +445,17 @@ impl Ring {
                 self.finish(fd, waiter, -e);
                 return;
             }
-            self.fds.insert(fd, Queues::default());
+            self.fds.insert(fd, Queues::new(perform::is_tcp(fd)));
         }
         self.waiting.insert(waiter.sqe.user_data, fd);
         if let Some(q) = self.fds.get_mut(&fd) {
             match interest {
-                Interest::Read => q.read.push_back(waiter),
+                Interest::Read => {
+                    if perform::drains(&waiter.sqe) {
+                        q.read_ready = false;
+                    }
+                    q.read.push_back(waiter);
+                }
                 Interest::Write => q.write.push_back(waiter),
             }
         }
@@ -432,7 +488,12 @@ impl Ring {
                     // Not ready after all (or ready the other way): back to its place.
                     if let Some(q) = self.fds.get_mut(&fd) {
                         match again {
-                            Interest::Read => q.read.push_front(w),
+                            Interest::Read => {
+                                if perform::drains(&w.sqe) {
+                                    q.read_ready = false;
+                                }
+                                q.read.push_front(w);
+                            }
                             Interest::Write => q.write.push_front(w),
                         }
                     }

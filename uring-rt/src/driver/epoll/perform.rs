@@ -53,40 +53,85 @@ pub(crate) fn emulated(code: u8) -> bool {
 
 /// Ops that wait for readiness when they would block.
 fn readiness_op(code: u8) -> bool {
-    [
-        opcode::Read::CODE,
-        opcode::Write::CODE,
-        opcode::Readv::CODE,
-        opcode::Writev::CODE,
-        opcode::ReadFixed::CODE,
-        opcode::WriteFixed::CODE,
-        opcode::Recv::CODE,
-        opcode::Send::CODE,
-        opcode::SendZc::CODE,
-        opcode::RecvMsg::CODE,
-        opcode::SendMsg::CODE,
-        opcode::Accept::CODE,
-        opcode::Connect::CODE,
-    ]
-    .contains(&code)
+    matches!(
+        code,
+        opcode::Read::CODE
+            | opcode::Write::CODE
+            | opcode::Readv::CODE
+            | opcode::Writev::CODE
+            | opcode::ReadFixed::CODE
+            | opcode::WriteFixed::CODE
+            | opcode::Recv::CODE
+            | opcode::Send::CODE
+            | opcode::SendZc::CODE
+            | opcode::RecvMsg::CODE
+            | opcode::SendMsg::CODE
+            | opcode::Accept::CODE
+            | opcode::Connect::CODE
+    )
 }
 
 /// Ops that always run on the pool (the per-op fallback of the io_uring driver uses these).
 pub(crate) fn blocking_op(code: u8) -> bool {
-    [
-        opcode::Fsync::CODE,
-        opcode::SyncFileRange::CODE,
-        opcode::Fallocate::CODE,
-        opcode::OpenAt::CODE,
-        opcode::Statx::CODE,
-        opcode::RenameAt::CODE,
-        opcode::UnlinkAt::CODE,
-        opcode::MkDirAt::CODE,
-        opcode::SymlinkAt::CODE,
-        opcode::LinkAt::CODE,
-        opcode::Ftruncate::CODE,
-    ]
-    .contains(&code)
+    matches!(
+        code,
+        opcode::Fsync::CODE
+            | opcode::SyncFileRange::CODE
+            | opcode::Fallocate::CODE
+            | opcode::OpenAt::CODE
+            | opcode::Statx::CODE
+            | opcode::RenameAt::CODE
+            | opcode::UnlinkAt::CODE
+            | opcode::MkDirAt::CODE
+            | opcode::SymlinkAt::CODE
+            | opcode::LinkAt::CODE
+            | opcode::Ftruncate::CODE
+    )
+}
+
+/// Flags of a receive that reads another queue than the socket's data (out-of-band data, the
+/// error queue): its `EAGAIN` says nothing about the data.
+const OTHER_QUEUE: u32 = (libc::MSG_OOB | libc::MSG_ERRQUEUE) as u32;
+
+/// Whether `sqe` reads a descriptor's ordinary input, so that its `EAGAIN` means that input
+/// is drained until the next readiness event (and a drained descriptor makes it wait).
+pub(crate) fn drains(sqe: &Sqe) -> bool {
+    let code = sqe.opcode;
+    if code == opcode::Recv::CODE || code == opcode::RecvMsg::CODE {
+        return sqe.op_flags & OTHER_QUEUE == 0;
+    }
+    code == opcode::Read::CODE
+        || code == opcode::Readv::CODE
+        || code == opcode::ReadFixed::CODE
+        || code == opcode::Accept::CODE
+}
+
+/// Whether a plain `recv` returned fewer than the `res` bytes it asked for (on a TCP socket,
+/// proof that it took all that was queued, as `tcp_recvmsg` copies until the queue or the
+/// buffer is exhausted; a peek or a receive into a provided buffer does not count).
+pub(crate) fn short_recv(sqe: &Sqe, res: i32) -> bool {
+    const PLAIN: u32 = (libc::MSG_PEEK | libc::MSG_WAITALL) as u32 | OTHER_QUEUE;
+    sqe.opcode == opcode::Recv::CODE
+        && sqe.flags & BUFFER_SELECT == 0
+        && sqe.op_flags & PLAIN == 0
+        && (res as u32) < sqe.len
+}
+
+/// Whether `fd` is a TCP socket (asked once, when it joins the epoll set).
+pub(crate) fn is_tcp(fd: i32) -> bool {
+    let mut proto: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `proto` and `len` are live out-pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PROTOCOL,
+            (&mut proto as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    r == 0 && proto == libc::IPPROTO_TCP
 }
 
 fn errno() -> i32 {
