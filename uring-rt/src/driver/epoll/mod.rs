@@ -40,7 +40,6 @@
 
 mod bufs;
 mod closed;
-mod int_map;
 mod perform;
 mod pool;
 mod register;
@@ -55,10 +54,10 @@ use std::time::Duration;
 use io_uring::{opcode, squeue};
 
 pub(crate) use closed::closing;
-use int_map::{IntMap, IntSet};
 pub(crate) use perform::blocking_op;
 use perform::{Attempt, Interest, F_MORE, F_NOTIF};
 pub(crate) use pool::Pool;
+use rustc_hash::{FxHashMap, FxHashSet};
 pub(crate) use sqe::{Sqe, FIXED_FILE};
 
 use super::lifecycle::Completion;
@@ -120,11 +119,11 @@ pub(crate) struct Ring {
     pool: Pool,
     cq: VecDeque<(u64, Completion)>,
     /// Descriptors in the epoll set and their waiting ops.
-    fds: IntMap<RawFd, Queues>,
+    fds: FxHashMap<RawFd, Queues>,
     /// `user_data` of each waiting op -> its descriptor.
-    waiting: IntMap<u64, RawFd>,
+    waiting: FxHashMap<u64, RawFd>,
     /// `user_data` of ops on the pool.
-    in_pool: IntSet<u64>,
+    in_pool: FxHashSet<u64>,
     /// Registered files: duplicated descriptors, `-1` for an empty slot.
     files: Vec<RawFd>,
     buffers_registered: bool,
@@ -186,9 +185,9 @@ impl Ring {
             pool_efd,
             pool: Pool::new(Box::new(move || signal(notify.as_raw_fd()))),
             cq: VecDeque::new(),
-            fds: IntMap::default(),
-            waiting: IntMap::default(),
-            in_pool: IntSet::default(),
+            fds: FxHashMap::default(),
+            waiting: FxHashMap::default(),
+            in_pool: FxHashSet::default(),
             files: Vec::new(),
             buffers_registered: false,
             groups: bufs::BufGroups::default(),
