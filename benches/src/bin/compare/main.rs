@@ -122,7 +122,14 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
     (
         "uring-rt-sw-on",
         "echo_uring_rt",
-        &["--register-ring-fd", "true", "--no-sqarray", "true"],
+        &[
+            "--register-ring-fd",
+            "true",
+            "--no-sqarray",
+            "true",
+            "--direct-descriptors",
+            "1024",
+        ],
         true,
     ),
     ("tokio-ct", "echo_tokio_ct", &[], false),
