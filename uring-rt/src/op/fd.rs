@@ -31,21 +31,30 @@ use std::sync::Arc;
 use super::close::close_in_background;
 use super::register_files;
 
-/// Builds an SQE for `$fd` (a `SharedFd`) on ring `$ring`: with `types::Fixed(slot)` when
-/// the fd has a direct-descriptor slot in that ring, else with `types::Fd(raw)`. `$t` names
-/// the target in `$build`.
-macro_rules! socket_target {
-    ($fd:expr, $ring:expr, |$t:ident| $build:expr) => {
-        match $fd.fixed_on($ring) {
+/// Builds an SQE with `types::Fixed(slot)` when `$slot` (an `Option<u32>`) is a slot of the
+/// ring's file table, else with `types::Fd($raw)`. `$t` names the target in `$build`, which
+/// is written once and compiled for both target types.
+macro_rules! fixed_or_fd {
+    ($slot:expr, $raw:expr, |$t:ident| $build:expr) => {
+        match $slot {
             Some(slot) => {
                 let $t = io_uring::types::Fixed(slot);
                 $build
             }
             None => {
-                let $t = io_uring::types::Fd($fd.raw());
+                let $t = io_uring::types::Fd($raw);
                 $build
             }
         }
+    };
+}
+pub(crate) use fixed_or_fd;
+
+/// Builds an SQE for `$fd` (a `SharedFd`) on ring `$ring`: by its direct-descriptor slot in
+/// that ring if it has one, else by its fd (see [`fixed_or_fd`]).
+macro_rules! socket_target {
+    ($fd:expr, $ring:expr, |$t:ident| $build:expr) => {
+        $crate::op::fd::fixed_or_fd!($fd.fixed_on($ring), $fd.raw(), |$t| $build)
     };
 }
 pub(crate) use socket_target;

@@ -10,20 +10,11 @@ use std::sync::OnceLock;
 
 use super::{register_files, FdExt, SharedFd};
 
-/// Builds an SQE for `$fd` (a `FileFd`): with `types::Fixed(slot)` when the fd is registered
-/// with the current ring, else with `types::Fd(raw)`. `$t` names the target in `$build`.
+/// Builds an SQE for `$fd` (a `FileFd`): by its registered-file slot when the fd is
+/// registered with the current ring, else by its fd (see `fd::fixed_or_fd`).
 macro_rules! fd_target {
     ($fd:expr, |$t:ident| $build:expr) => {
-        match $fd.fixed_slot() {
-            Some(slot) => {
-                let $t = io_uring::types::Fixed(slot);
-                $build
-            }
-            None => {
-                let $t = io_uring::types::Fd($fd.raw());
-                $build
-            }
-        }
+        $crate::op::fd::fixed_or_fd!($fd.fixed_slot(), $fd.raw(), |$t| $build)
     };
 }
 pub(crate) use fd_target;
