@@ -54,8 +54,11 @@ fn into_raw_fd_and_back_keeps_the_connection_and_leaks_nothing() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
         let (s, _) = l.accept().await.unwrap();
-        // To std and back: the same connection.
+        // To std and back: the same connection, and the same fd (no operation holds it, so
+        // it is handed over rather than duplicated).
+        let fd_before = c.as_raw_fd();
         let raw = c.into_raw_fd();
+        assert_eq!(raw, fd_before);
         // SAFETY: `raw` came from into_raw_fd: open and ours.
         let mut std_c = unsafe { std::net::TcpStream::from_raw_fd(raw) };
         std_c.write_all(b"via std").unwrap();

@@ -14,12 +14,14 @@ use crate::op::{FdExt, SharedFd};
 ///
 /// When the duplicate cannot be made (the process is out of descriptors).
 pub(crate) fn into_owned<X: FdExt>(fd: SharedFd<X>) -> OwnedFd {
-    let raw = fd.as_fd().as_raw_fd();
-    // Cheap clone (one atomic increment): keeps the fd open for the dup if try_take fails.
-    let keep = fd.share();
-    if let Some(owned) = fd.try_take() {
-        return owned;
-    }
+    let keep = match fd.take_or_keep() {
+        Ok(Some(owned)) => return owned,
+        Ok(None) => panic!("into_raw_fd: the socket's fd was already given up"),
+        // Others (ops whose futures were dropped) still hold the fd: `keep` keeps it open
+        // while it is duplicated.
+        Err(keep) => keep,
+    };
+    let raw = keep.as_fd().as_raw_fd();
     // SAFETY: `raw` is open while `keep` lives; F_DUPFD_CLOEXEC makes a new fd we own alone.
     #[allow(unsafe_code)]
     let dup = unsafe { libc::fcntl(raw, libc::F_DUPFD_CLOEXEC, 0) };

@@ -153,7 +153,19 @@ impl<X: FdExt> SharedFd<X> {
     /// Takes the fd out if this is the last clone (no op uses it); the caller closes it.
     /// The extension is dropped (a `File` leaves the registered-file table).
     pub(crate) fn try_take(self) -> Option<OwnedFd> {
-        let mut inner = Arc::into_inner(self.inner)?;
+        Arc::into_inner(self.inner).and_then(Self::take_inner)
+    }
+
+    /// As [`SharedFd::try_take`], but hands this clone back when others remain, so the
+    /// caller keeps the fd open while it duplicates it.
+    pub(crate) fn take_or_keep(self) -> Result<Option<OwnedFd>, SharedFd<X>> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => Ok(Self::take_inner(inner)),
+            Err(inner) => Err(SharedFd { inner }),
+        }
+    }
+
+    fn take_inner(mut inner: Inner<X>) -> Option<OwnedFd> {
         if let Some((ring, slot)) = inner.fixed.take() {
             register_files::unregister_socket(ring.get(), slot);
         }
