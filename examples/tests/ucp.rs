@@ -219,6 +219,68 @@ fn refuses_to_overwrite_without_force() {
 }
 
 #[test]
+fn a_destination_created_during_the_copy_is_not_overwritten() {
+    // The existence check runs before the copy; a file that appears at the destination while
+    // the data moves must survive the final rename (RENAME_NOREPLACE). The copy is slowed
+    // (4 KiB blocks, one in flight) and the file is made as soon as ucp's temporary shows up;
+    // a run in which ucp finished first proves nothing and is retried.
+    let dir = tempdir();
+    let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
+    fs::write(&src, pattern(32 << 20, 7)).unwrap();
+    let mut conclusive = 0;
+    for _ in 0..3 {
+        let _ = fs::remove_file(&dst);
+        let mut child = Command::new(UCP)
+            .args(["--bs", "4K", "--qd", "1", "--no-progress"])
+            .arg(&src)
+            .arg(&dst)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut created = false;
+        for _ in 0..5000 {
+            let temp_seen = fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".dst.ucp-"));
+            if temp_seen {
+                created = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&dst)
+                    .and_then(|mut f| f.write_all(b"mine"))
+                    .is_ok();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let out = child.wait_with_output().unwrap();
+        if !created {
+            // ucp renamed its copy before the file could be made (`create_new` failed):
+            // inconclusive.
+            continue;
+        }
+        conclusive += 1;
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("created while copying"), "{err}");
+        assert_eq!(fs::read(&dst).unwrap(), b"mine");
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "the temporary was removed"
+        );
+        break;
+    }
+    assert_eq!(
+        conclusive, 1,
+        "the copy always finished before the file could be made"
+    );
+}
+
+#[test]
 fn direct_and_verify_copy_unaligned_sizes() {
     let dir = tempdir();
     let dst = dir.path().join("out");

@@ -254,7 +254,42 @@ async fn is_dir(path: &Path) -> bool {
 /// });
 /// ```
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
-    RenameAt::op(cstr(from.as_ref())?, cstr(to.as_ref())?)?.await
+    RenameAt::op(cstr(from.as_ref())?, cstr(to.as_ref())?, 0)?.await
+}
+
+/// Renames `from` to `to` unless `to` exists, atomically (`renameat2` with
+/// `RENAME_NOREPLACE` through `IORING_OP_RENAMEAT`, Linux 5.11+): the check and the rename
+/// are one step, so nothing created at `to` in between is ever replaced.
+///
+/// # Errors
+///
+/// `AlreadyExists` when `to` exists (nothing changed); `InvalidInput` (`EINVAL`) on a
+/// filesystem without `RENAME_NOREPLACE` (ext4, xfs, btrfs and tmpfs have it); otherwise as
+/// [`rename`].
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+///     std::fs::write(&a, b"new").unwrap();
+///     std::fs::write(&b, b"old").unwrap();
+///     let e = uring_rt::fs::rename_noreplace(&a, &b).await.unwrap_err();
+///     assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+///     assert_eq!(std::fs::read(&b).unwrap(), b"old");
+///     std::fs::remove_file(&b).unwrap();
+///     uring_rt::fs::rename_noreplace(&a, &b).await.unwrap();
+///     assert_eq!(std::fs::read(&b).unwrap(), b"new");
+/// });
+/// ```
+pub async fn rename_noreplace(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    RenameAt::op(
+        cstr(from.as_ref())?,
+        cstr(to.as_ref())?,
+        libc::RENAME_NOREPLACE,
+    )?
+    .await
 }
 
 /// Makes `link` a new hard link to `original` (`IORING_OP_LINKAT`, Linux 5.15+).

@@ -67,7 +67,7 @@ pub use file_type::FileType;
 pub use fixed_buf_pool::FixedBufPool;
 pub use functions::{
     create_dir, create_dir_all, hard_link, metadata, read, read_link, remove_dir, remove_file,
-    rename, set_permissions, symlink, symlink_metadata, write,
+    rename, rename_noreplace, set_permissions, symlink, symlink_metadata, write,
 };
 pub use metadata::Metadata;
 pub use open_options::OpenOptions;

@@ -1,4 +1,5 @@
-//! `IORING_OP_RENAMEAT`: `renameat2(2)`: renames `from` to `to`, replacing `to` (kernel 5.11+).
+//! `IORING_OP_RENAMEAT`: `renameat2(2)`: renames `from` to `to`, replacing `to` unless
+//! `RENAME_NOREPLACE` is asked (kernel 5.11+).
 
 use std::ffi::CString;
 use std::io;
@@ -8,11 +9,12 @@ use io_uring::{opcode, squeue, types};
 use super::{cqe_result, support, Op, OpCode};
 use crate::driver::Completion;
 
-/// `renameat2(2)`: renames `from` to `to`, replacing `to`.
+/// `renameat2(2)`: renames `from` to `to`, with `renameat2`'s `flags`.
 #[derive(Debug)]
 pub(crate) struct RenameAt {
     from: CString,
     to: CString,
+    flags: u32,
 }
 
 impl RenameAt {
@@ -20,9 +22,9 @@ impl RenameAt {
     ///
     /// # Errors
     /// `Unsupported` before Linux 5.11; no runtime on this thread.
-    pub(crate) fn op(from: CString, to: CString) -> io::Result<Op<RenameAt>> {
+    pub(crate) fn op(from: CString, to: CString, flags: u32) -> io::Result<Op<RenameAt>> {
         support::require(opcode::RenameAt::CODE, "IORING_OP_RENAMEAT", "5.11")?;
-        Ok(Op::new(RenameAt { from, to }))
+        Ok(Op::new(RenameAt { from, to, flags }))
     }
 }
 
@@ -41,6 +43,7 @@ unsafe impl OpCode for RenameAt {
             types::Fd(libc::AT_FDCWD),
             self.to.as_ptr(),
         )
+        .flags(self.flags)
         .build()
     }
 

@@ -91,7 +91,7 @@ pub(crate) async fn copy_file(
         let _ = pair.src.close().await;
     }
     job.check()?;
-    fs::rename(&temp, dst).await.at(dst)?;
+    place(job, &temp, dst, fresh).await?;
     job.forget_temp(&temp);
     job.add_file();
     if job.options.verify {
@@ -102,6 +102,29 @@ pub(crate) async fn copy_file(
         });
     }
     Ok(())
+}
+
+/// Renames the finished temporary `temp` to `dst`. Without `-f` the rename refuses to
+/// replace anything (`RENAME_NOREPLACE`), so a file created at `dst` while the copy ran is
+/// never overwritten; on a filesystem without that flag (`EINVAL`), the existence check made
+/// before the copy stands and a plain rename follows. (`fresh`: `dst`'s directory was made
+/// by this run, nobody else's file can be there.)
+pub(crate) async fn place(job: &Job, temp: &Path, dst: &Path, fresh: bool) -> Result<(), Error> {
+    if fresh || job.options.force {
+        return fs::rename(temp, dst).await.at(dst);
+    }
+    match fs::rename_noreplace(temp, dst).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::At(
+            dst.to_path_buf(),
+            error(
+                io::ErrorKind::AlreadyExists,
+                "was created while copying (use -f to overwrite)",
+            ),
+        )),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => fs::rename(temp, dst).await.at(dst),
+        Err(e) => Err(Error::At(dst.to_path_buf(), e)),
+    }
 }
 
 /// `Err` naming `dst` when it exists (without `-f`, nothing is overwritten).

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use uring_rt::fs::{self, Metadata, OpenOptions};
 
-use crate::file::{copy_file, refuse_existing};
+use crate::file::{copy_file, place, refuse_existing};
 use crate::job::{error, At, Error, Job};
 
 /// Copies every source to `dst` (into it when it is a directory); returns once every file
@@ -234,7 +234,7 @@ async fn copy_symlink(job: &Job, src: &Path, dst: &Path, fresh: bool) -> Result<
     let temp = job.temp_for(dst);
     fs::symlink(&target, &temp).await.at(dst)?;
     job.check()?;
-    fs::rename(&temp, dst).await.at(dst)?;
+    place(job, &temp, dst, fresh).await?;
     job.forget_temp(&temp);
     job.add_file();
     Ok(())
