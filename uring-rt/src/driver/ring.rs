@@ -426,14 +426,8 @@ impl Driver {
     pub(crate) unsafe fn submit(&self, entry: squeue::Entry) -> usize {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert();
-        inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
-        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
-        let wake = inner.reap_inline();
-        drop(inner);
-        if wake {
-            self.dispatch();
-        }
+        unsafe { self.enqueue(inner, entry.user_data(key as u64)) };
         key
     }
 
@@ -449,14 +443,8 @@ impl Driver {
     ) -> usize {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_multi_observed(observer);
-        inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
-        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
-        let wake = inner.reap_inline();
-        drop(inner);
-        if wake {
-            self.dispatch();
-        }
+        unsafe { self.enqueue(inner, entry.user_data(key as u64)) };
         key
     }
 
@@ -467,9 +455,20 @@ impl Driver {
     pub(crate) unsafe fn submit_orphan(&self, entry: squeue::Entry, data: Box<dyn Orphan>) {
         let mut inner = self.inner.borrow_mut();
         let key = inner.ops.insert_orphan(data);
+        // SAFETY: the caller's contract.
+        unsafe { self.enqueue(inner, entry.user_data(key as u64)) };
+    }
+
+    /// The common tail of the `submit*` calls, for the slot `entry` names: counts the op,
+    /// queues it, and on the epoll driver (which runs it at once) reaps its completion so the
+    /// submitting poll finds it; other futures woken by that reap are woken here.
+    ///
+    /// # Safety
+    /// As [`Driver::submit`].
+    unsafe fn enqueue(&self, mut inner: std::cell::RefMut<'_, Inner>, entry: squeue::Entry) {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
-        unsafe { self.queue(&mut inner, entry.user_data(key as u64)) };
+        unsafe { self.queue(&mut inner, entry) };
         let wake = inner.reap_inline();
         drop(inner);
         if wake {
