@@ -11,6 +11,7 @@ mod epoll;
 mod fallback;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod files;
 mod lifecycle;
 mod mailbox;
 mod metrics;

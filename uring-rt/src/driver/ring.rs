@@ -14,6 +14,7 @@ use io_uring::squeue;
 use super::bgids::Bgids;
 use super::enter::RegisteredRing;
 use super::fallback::Fallback;
+use super::files;
 use super::lifecycle::{Completion, Observer, Orphan};
 use super::mailbox::{Mail, Mailbox};
 use super::metrics::Counters;
@@ -26,23 +27,6 @@ use super::unpark::Unparker;
 /// How long dropping a driver waits for the kernel to finish cancelled operations.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
-/// Slots of the registered-file table (`IORING_REGISTER_FILES`, sparse, Linux 5.19+).
-pub(crate) const FILE_TABLE_SIZE: u32 = 1024;
-
-/// Which slots of the registered-file table are free: a slot is in `free` (or at or past
-/// `next`) exactly when no fd occupies it; `fds[slot]` is the fd in a taken slot (`-1` in a
-/// free one), for ops the driver runs on its blocking pool. `size` slots were registered;
-/// `sockets` of the occupied ones hold stream sockets (direct descriptors, at most the
-/// builder's quota).
-#[derive(Debug, Default)]
-struct FileTable {
-    free: Vec<u32>,
-    next: u32,
-    fds: Vec<std::os::fd::RawFd>,
-    size: u32,
-    sockets: u32,
-}
-
 /// The io_uring driver of one thread, owned by its runtime's context.
 ///
 /// Ops do not keep the driver alive: they hold its id and their slot key. Data released where
@@ -51,14 +35,14 @@ struct FileTable {
 pub(crate) struct Driver {
     /// Unique among all drivers of the process; ops refer to their ring by it.
     id: u64,
-    inner: RefCell<Inner>,
+    pub(super) inner: RefCell<Inner>,
     unparker: Unparker,
     mailbox: Arc<Mailbox>,
     /// The registered-file table, registered (sparse) on first use.
-    files: RefCell<Option<FileTable>>,
+    pub(super) files: RefCell<Option<files::FileTable>>,
     /// How many slots of that table stream sockets may hold (`Builder::direct_descriptors`;
     /// 0 on the epoll driver, or once the table could not be registered).
-    direct_slots: std::cell::Cell<u32>,
+    pub(super) direct_slots: std::cell::Cell<u32>,
     mode: TaskrunMode,
     /// Which opcodes run (the kernel's probe, or what the epoll driver emulates).
     supported: [u64; 4],
@@ -183,16 +167,6 @@ impl Driver {
         self.inner.borrow_mut().ring.unregister_buffers()
     }
 
-    /// Registers a sparse table of `n` files.
-    fn register_files_sparse(&self, n: u32) -> io::Result<()> {
-        self.inner.borrow_mut().ring.register_files_sparse(n)
-    }
-
-    /// Puts `fds` in the file table from slot `off` (`-1` empties a slot).
-    fn register_files_update(&self, off: u32, fds: &[std::os::fd::RawFd]) -> io::Result<usize> {
-        self.inner.borrow_mut().ring.register_files_update(off, fds)
-    }
-
     /// Registers a provided-buffer ring as group `bgid`, incrementally consumed if asked for
     /// and possible; returns whether it is.
     ///
@@ -254,135 +228,6 @@ impl Driver {
             Mail::Task(task) => task(self),
             Mail::Reap => self.inner.borrow_mut().reap_fallback(),
         }
-    }
-
-    /// Registers the (sparse) file table on first use: `FILE_TABLE_SIZE` slots, or the
-    /// direct-descriptor quota if larger (falling back to `FILE_TABLE_SIZE` when the kernel
-    /// refuses that many, e.g. past `RLIMIT_NOFILE`).
-    fn file_table<'a>(&self, files: &'a mut Option<FileTable>) -> io::Result<&'a mut FileTable> {
-        if files.is_none() {
-            let want = FILE_TABLE_SIZE.max(self.direct_slots.get());
-            let mut size = want;
-            let mut res = self.register_files_sparse(size);
-            if res.is_err() && want > FILE_TABLE_SIZE {
-                size = FILE_TABLE_SIZE;
-                res = self.register_files_sparse(size);
-            }
-            res.map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cannot register a file table of {size} slots with the ring ({e}); \
-                         sparse tables need Linux 5.19+, and RLIMIT_NOFILE must allow {size} \
-                         files"
-                    ),
-                )
-            })?;
-            *files = Some(FileTable {
-                size,
-                ..FileTable::default()
-            });
-        }
-        Ok(files.as_mut().expect("registered above"))
-    }
-
-    /// Puts `fd` in a free slot of the ring's registered-file table (registering the table
-    /// on first use); returns the slot.
-    ///
-    /// # Errors
-    ///
-    /// `ResourceBusy` when all slots are taken; the kernel's error (with what to do) when the
-    /// table cannot be registered or updated.
-    pub(crate) fn register_file(&self, fd: i32) -> io::Result<u32> {
-        let mut files = self.files.borrow_mut();
-        let table = self.file_table(&mut files)?;
-        let slot = match table.free.pop() {
-            Some(slot) => slot,
-            None if table.next < table.size => {
-                table.next += 1;
-                table.next - 1
-            }
-            None => {
-                // EBUSY's kind (`ResourceBusy`), named through errno for Rust 1.80.
-                return Err(io::Error::new(
-                    io::Error::from_raw_os_error(libc::EBUSY).kind(),
-                    format!(
-                        "all {} registered-file slots of this runtime's ring are in use; drop \
-                         registered files first",
-                        table.size
-                    ),
-                ));
-            }
-        };
-        match self.register_files_update(slot, &[fd]) {
-            Ok(_) => {
-                let i = slot as usize;
-                if table.fds.len() <= i {
-                    table.fds.resize(i + 1, -1);
-                }
-                table.fds[i] = fd;
-                Ok(slot)
-            }
-            Err(e) => {
-                table.free.push(slot);
-                Err(e)
-            }
-        }
-    }
-
-    /// Empties `slot` of the registered-file table (the kernel drops its file reference).
-    pub(crate) fn unregister_file(&self, slot: u32) {
-        if self.register_files_update(slot, &[-1]).is_ok() {
-            if let Some(table) = self.files.borrow_mut().as_mut() {
-                table.free.push(slot);
-                if let Some(fd) = table.fds.get_mut(slot as usize) {
-                    *fd = -1;
-                }
-            }
-        }
-    }
-
-    /// Gives the stream socket `fd` a slot of the registered-file table (a direct
-    /// descriptor), if the builder asked for them and the quota has room: `None` otherwise
-    /// (the socket is then used by its plain fd). A table that cannot be registered (a kernel
-    /// before 5.19) turns direct descriptors off for this ring.
-    pub(crate) fn register_socket(&self, fd: i32) -> Option<u32> {
-        let quota = self.direct_slots.get();
-        if quota == 0 {
-            return None;
-        }
-        {
-            let mut files = self.files.borrow_mut();
-            match self.file_table(&mut files) {
-                Ok(table) if table.sockets < quota => {}
-                Ok(_) => return None,
-                Err(_) => {
-                    self.direct_slots.set(0);
-                    return None;
-                }
-            }
-        }
-        let slot = self.register_file(fd).ok()?;
-        if let Some(table) = self.files.borrow_mut().as_mut() {
-            table.sockets += 1;
-        }
-        Some(slot)
-    }
-
-    /// Empties the slot of a socket given by [`Driver::register_socket`].
-    pub(crate) fn unregister_socket(&self, slot: u32) {
-        self.unregister_file(slot);
-        if let Some(table) = self.files.borrow_mut().as_mut() {
-            table.sockets = table.sockets.saturating_sub(1);
-        }
-    }
-
-    /// How many stream sockets hold a slot of the registered-file table now.
-    pub(crate) fn direct_in_use(&self) -> usize {
-        self.files
-            .borrow()
-            .as_ref()
-            .map_or(0, |t| t.sockets as usize)
     }
 
     /// Runs `task` with the driver of ring `ring`: now if it is `current`, else on that ring's
@@ -487,11 +332,7 @@ impl Driver {
             return;
         }
         inner.counters.ops_fallback += 1;
-        let files = self.files.borrow();
-        let file = |slot: u32| {
-            let fd = *files.as_ref()?.fds.get(slot as usize)?;
-            (fd >= 0).then_some(fd)
-        };
+        let file = |slot: u32| self.file_fd(slot);
         // SAFETY: the caller's contract: the op's data lives until its final completion,
         // which is the pool's result delivered by `reap_fallback`.
         if let Err(res) = unsafe { inner.fallback.run(&entry, file, &self.mailbox) } {
