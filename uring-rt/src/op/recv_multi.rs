@@ -39,6 +39,15 @@ impl Pieces {
         let mut queue = self.queue.borrow_mut();
         self.ring.resolve(c, |s| queue.push_back(s));
     }
+
+    /// How many queued pieces the oldest completion made (up to its `last` piece).
+    fn first_completion(&self) -> usize {
+        let queue = self.queue.borrow();
+        queue
+            .iter()
+            .position(|s| s.last)
+            .map_or(queue.len(), |i| i + 1)
+    }
 }
 
 impl Observer for Pieces {
@@ -71,11 +80,7 @@ impl RecvMulti {
         if !self.ring.is_incremental() {
             self.pieces.resolve(c);
         }
-        let queue = self.pieces.queue.borrow();
-        queue
-            .iter()
-            .position(|s| s.last)
-            .map_or(queue.len(), |i| i + 1)
+        self.pieces.first_completion()
     }
 
     /// The next piece [`RecvMulti::pieces_of`] queued: lent if it holds bytes, else given
@@ -171,13 +176,7 @@ unsafe impl OpCode for RecvMulti {
         if self.pieces.queue.borrow().is_empty() {
             self.pieces.resolve(c);
         }
-        let n = {
-            let queue = self.pieces.queue.borrow();
-            queue
-                .iter()
-                .position(|s| s.last)
-                .map_or(queue.len(), |i| i + 1)
-        };
+        let n = self.pieces.first_completion();
         self.stash_pieces(n);
     }
 }
