@@ -6,7 +6,7 @@
 
 use std::future::{poll_fn, Future};
 use std::net::Shutdown;
-use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd};
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::Poll;
@@ -51,6 +51,12 @@ fn supported() -> bool {
         eprintln!("skipping: the kernel registers no sparse file table (needs Linux 5.19+)");
     }
     yes
+}
+
+/// Lets the ring run the installs queued for new streams (one round trip through the ring:
+/// the `IORING_OP_FILES_UPDATE`s queued before the nop complete before it).
+async fn installed() {
+    uring_rt::io::nop().await.unwrap();
 }
 
 /// Waits (inside the runtime) until every background close has completed.
@@ -239,6 +245,7 @@ fn into_raw_fd_empties_the_slot_so_closing_the_fd_closes_the_socket() {
         let (_l, mut conns) = pairs(1).await;
         let (c, s) = conns.pop().unwrap();
         assert_eq!(rt.direct_descriptors_in_use(), 2);
+        installed().await;
         let raw = s.into_raw_fd();
         assert_eq!(rt.direct_descriptors_in_use(), 1);
         // SAFETY: `raw` was just given up by the stream; this std stream owns it now.
@@ -247,6 +254,85 @@ fn into_raw_fd_empties_the_slot_so_closing_the_fd_closes_the_socket() {
         drop(std_stream);
         let (res, _) = timeout(BOUND, c.read(Vec::with_capacity(8))).await.unwrap();
         assert_eq!(res.unwrap(), 0);
+    });
+}
+
+#[test]
+fn into_raw_fd_before_the_install_completed_hands_out_a_duplicate_and_frees_the_slot_after() {
+    let _g = serial();
+    if !supported() {
+        return;
+    }
+    let rt = runtime(8);
+    let fds_with_ring = open_fds();
+    rt.block_on(async {
+        let (l, mut conns) = pairs(1).await;
+        let (c, s) = conns.pop().unwrap();
+        // No tick since the accept: its install is still queued and holds the socket.
+        let raw = s.into_raw_fd();
+        // SAFETY: `raw` was just given up by the stream; this std stream owns it now.
+        let std_stream = unsafe { std::net::TcpStream::from_raw_fd(raw) };
+        installed().await;
+        settle(|| rt.in_flight_ops()).await;
+        assert_eq!(rt.direct_descriptors_in_use(), 1);
+        drop(std_stream);
+        let (res, _) = timeout(BOUND, c.read(Vec::with_capacity(8))).await.unwrap();
+        assert_eq!(res.unwrap(), 0);
+        drop((c, l));
+        settle(|| rt.in_flight_ops()).await;
+        assert_eq!(rt.direct_descriptors_in_use(), 0);
+    });
+    assert_eq!(open_fds(), fds_with_ring, "fds leaked");
+}
+
+#[test]
+fn once_installed_ops_name_the_socket_by_slot_not_by_fd() {
+    let _g = serial();
+    if !supported() {
+        return;
+    }
+    let rt = runtime(8);
+    rt.block_on(async {
+        let (_l, mut conns) = pairs(1).await;
+        let (c, s) = conns.pop().unwrap();
+        installed().await;
+        // Point the stream's fd number at /dev/null: only an op that goes by the slot
+        // still reaches the socket.
+        let null = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: both fds are open; `s` owns its number and closes whatever it names then.
+        assert!(unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), s.as_raw_fd()) } >= 0);
+        let sent = pattern(5, 50_000);
+        let writer = uring_rt::spawn({
+            let sent = sent.clone();
+            async move {
+                c.write_all(sent).await.0.unwrap();
+                c
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < sent.len() {
+            let (res, buf) = timeout(BOUND, s.read(Vec::with_capacity(8192)))
+                .await
+                .unwrap();
+            assert!(
+                res.unwrap() > 0,
+                "a read by fd would see /dev/null's end of file"
+            );
+            got.extend_from_slice(&buf);
+        }
+        assert_eq!(got, sent);
+        let c = writer.await.unwrap();
+        s.write_all(b"back".to_vec()).await.0.unwrap();
+        let (res, buf) = timeout(BOUND, c.read(Vec::with_capacity(8))).await.unwrap();
+        assert_eq!(res.unwrap(), 4);
+        assert_eq!(buf, b"back");
+        // Dropping the stream empties the slot (`close_direct`): the socket closes.
+        drop(s);
+        let (res, _) = timeout(BOUND, c.read(Vec::with_capacity(8))).await.unwrap();
+        assert_eq!(res.unwrap(), 0);
+        drop(c);
+        settle(|| rt.in_flight_ops()).await;
+        assert_eq!(rt.direct_descriptors_in_use(), 0);
     });
 }
 

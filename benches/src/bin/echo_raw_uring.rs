@@ -34,6 +34,10 @@ const SIGNAL: u64 = u64::MAX - 1;
 const KIND_RECV: u64 = 0;
 const KIND_SEND: u64 = 1;
 
+/// `IORING_RECVSEND_POLL_FIRST` (in a recv's `ioprio`; the `io-uring` crate keeps its
+/// constants private): wait for readiness before the first attempt.
+const RECVSEND_POLL_FIRST: u16 = 1;
+
 /// One accepted connection: its socket, its buffer, and how much of the buffer is being echoed.
 struct Conn {
     fd: RawFd,
@@ -42,6 +46,8 @@ struct Conn {
     len: usize,
     /// Bytes of `buf[..len]` sent so far.
     sent: usize,
+    /// The last recv's completion said more bytes were waiting (`IORING_CQE_F_SOCK_NONEMPTY`).
+    nonempty: bool,
 }
 
 /// Command line: the common server arguments, `--defer` and `--metrics`.
@@ -55,6 +61,10 @@ struct Cli {
     /// Count enters, SQEs and completions; print them on SIGUSR1 (for `compare`).
     #[arg(long)]
     metrics: bool,
+    /// Arm a recv's poll without trying it first (`IORING_RECVSEND_POLL_FIRST`) when the
+    /// connection's last recv left its socket empty.
+    #[arg(long)]
+    poll_first: bool,
 }
 
 fn main() -> io::Result<()> {
@@ -62,6 +72,7 @@ fn main() -> io::Result<()> {
         server,
         defer,
         metrics,
+        poll_first,
     } = Cli::parse();
     server.apply()?;
 
@@ -76,7 +87,7 @@ fn main() -> io::Result<()> {
         });
     let listener = benches::bind_listener(server.addr)?;
     let mut ring = build_ring(defer)?;
-    run(&mut ring, listener.as_raw_fd(), signal.as_mut())
+    run(&mut ring, listener.as_raw_fd(), signal.as_mut(), poll_first)
 }
 
 /// What the loop counts (printed on `SIGUSR1` with `--metrics`).
@@ -137,7 +148,12 @@ fn build_ring(defer: bool) -> io::Result<IoUring> {
 }
 
 /// The event loop: submit what is queued, wait for one completion, handle all that arrived.
-fn run(ring: &mut IoUring, listen_fd: RawFd, mut signal: Option<&mut Signal>) -> io::Result<()> {
+fn run(
+    ring: &mut IoUring,
+    listen_fd: RawFd,
+    mut signal: Option<&mut Signal>,
+    poll_first: bool,
+) -> io::Result<()> {
     let mut conns: Slab<Conn> = Slab::with_capacity(1024);
     let mut counters = Counters::default();
     let (submitter, mut sq, mut cq) = ring.split();
@@ -170,6 +186,7 @@ fn run(ring: &mut IoUring, listen_fd: RawFd, mut signal: Option<&mut Signal>) ->
             handle(
                 &cqe,
                 listen_fd,
+                poll_first,
                 &mut conns,
                 &submitter,
                 &mut sq,
@@ -183,6 +200,7 @@ fn run(ring: &mut IoUring, listen_fd: RawFd, mut signal: Option<&mut Signal>) ->
 fn handle(
     cqe: &cqueue::Entry,
     listen_fd: RawFd,
+    poll_first: bool,
     conns: &mut Slab<Conn>,
     submitter: &Submitter<'_>,
     sq: &mut SubmissionQueue<'_>,
@@ -201,8 +219,9 @@ fn handle(
                 buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
                 len: 0,
                 sent: 0,
+                nonempty: true,
             });
-            push(submitter, sq, recv_entry(key, conn), counters)?;
+            push(submitter, sq, recv_entry(key, conn, poll_first), counters)?;
         } else {
             eprintln!("accept: {}", io::Error::from_raw_os_error(-res));
         }
@@ -224,13 +243,14 @@ fn handle(
     if kind == KIND_RECV {
         conn.len = n;
         conn.sent = 0;
+        conn.nonempty = cqueue::sock_nonempty(cqe.flags());
     } else {
         conn.sent += n;
     }
     let entry = if conn.sent < conn.len {
         send_entry(key, conn)
     } else {
-        recv_entry(key, conn)
+        recv_entry(key, conn, poll_first)
     };
     push(submitter, sq, entry, counters)
 }
@@ -245,13 +265,20 @@ fn accept_entry(listen_fd: RawFd) -> squeue::Entry {
     .user_data(ACCEPT)
 }
 
-/// A recv into the whole of the connection's buffer.
-fn recv_entry(key: usize, conn: &mut Conn) -> squeue::Entry {
+/// A recv into the whole of the connection's buffer; with `poll_first`, one that waits for
+/// readiness before trying when the last recv left the socket empty.
+fn recv_entry(key: usize, conn: &mut Conn, poll_first: bool) -> squeue::Entry {
+    let ioprio = if poll_first && !conn.nonempty {
+        RECVSEND_POLL_FIRST
+    } else {
+        0
+    };
     opcode::Recv::new(
         types::Fd(conn.fd),
         conn.buf.as_mut_ptr(),
         conn.buf.len() as u32,
     )
+    .ioprio(ioprio)
     .build()
     .user_data((key as u64) << 1 | KIND_RECV)
 }

@@ -47,6 +47,7 @@ pub(crate) struct Stats {
     pub(crate) fault_runs: AtomicU64,
     pub(crate) drop_in_flight_runs: AtomicU64,
     pub(crate) ring_faulted_runs: AtomicU64,
+    pub(crate) direct_runs: AtomicU64,
 }
 
 /// The process's counters (workers on any thread add to them).
@@ -66,6 +67,7 @@ pub(crate) static STATS: Stats = Stats {
     fault_runs: AtomicU64::new(0),
     drop_in_flight_runs: AtomicU64::new(0),
     ring_faulted_runs: AtomicU64::new(0),
+    direct_runs: AtomicU64::new(0),
 };
 
 impl Stats {
@@ -80,7 +82,7 @@ impl Stats {
              runtime's thread), errors returned {}, stream bytes checked {}, canaries checked \
              {}, signals sent {}, faults injected {}; runs with SQPOLL {}, a ring of 2-4 \
              entries {}, a signal storm {}, faults {}, a runtime dropped with ops in flight {}, a ring faulted for good by an injected enter \
-             error {}",
+             error {}, direct descriptors {}",
             g(&self.seeds),
             g(&self.completed),
             g(&self.cancelled),
@@ -96,6 +98,7 @@ impl Stats {
             g(&self.fault_runs),
             g(&self.drop_in_flight_runs),
             g(&self.ring_faulted_runs),
+            g(&self.direct_runs),
         )
     }
 }

@@ -47,6 +47,9 @@ pub(crate) struct Plan {
     pub(crate) faults: bool,
     pub(crate) off_thread: bool,
     pub(crate) drop_in_flight: bool,
+    /// Streams take direct descriptors (`Builder::direct_descriptors`), installed and
+    /// removed by queued SQEs that faults, tiny rings and shutdowns hit too.
+    pub(crate) direct: bool,
 }
 
 impl Plan {
@@ -61,6 +64,7 @@ impl Plan {
                 && OFF_THREAD_DROPS
                 && std::env::var_os("TORTURE_NO_OFF_THREAD").is_none(),
             drop_in_flight: rng.chance(0.3),
+            direct: rng.chance(0.35),
         }
     }
 }
@@ -77,6 +81,9 @@ fn build(plan: &Plan, seed: u64) -> Runtime {
     }
     if plan.faults {
         b = faults::configure(b, seed);
+    }
+    if plan.direct {
+        b = b.direct_descriptors(64);
     }
     b.build()
         .unwrap_or_else(|e| panic!("building the runtime of {plan:?}: {e}"))
@@ -195,6 +202,7 @@ pub(crate) fn run_seed(seed: u64, budget: Duration) {
     Stats::add(&STATS.storm_runs, plan.storm as u64);
     Stats::add(&STATS.fault_runs, plan.faults as u64);
     Stats::add(&STATS.drop_in_flight_runs, plan.drop_in_flight as u64);
+    Stats::add(&STATS.direct_runs, plan.direct as u64);
 }
 
 /// Drives the runtime until its slab is empty (cancellations still completing), at most 3 s.

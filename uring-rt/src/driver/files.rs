@@ -6,6 +6,8 @@
 use std::io;
 use std::os::fd::RawFd;
 
+use io_uring::opcode;
+
 use super::ring::Driver;
 
 /// Slots of the registered-file table (`IORING_REGISTER_FILES`, sparse, Linux 5.19+).
@@ -23,6 +25,40 @@ pub(super) struct FileTable {
     fds: Vec<RawFd>,
     size: u32,
     sockets: u32,
+}
+
+impl FileTable {
+    /// Takes a free slot for `fd`.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceBusy` when all slots are taken.
+    fn take(&mut self, fd: RawFd) -> io::Result<u32> {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None if self.next < self.size => {
+                self.next += 1;
+                self.next - 1
+            }
+            None => {
+                // EBUSY's kind (`ResourceBusy`), named through errno for Rust 1.80.
+                return Err(io::Error::new(
+                    io::Error::from_raw_os_error(libc::EBUSY).kind(),
+                    format!(
+                        "all {} registered-file slots of this runtime's ring are in use; drop \
+                         registered files first",
+                        self.size
+                    ),
+                ));
+            }
+        };
+        let i = slot as usize;
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, -1);
+        }
+        self.fds[i] = fd;
+        Ok(slot)
+    }
 }
 
 impl Driver {
@@ -74,37 +110,15 @@ impl Driver {
     /// `ResourceBusy` when all slots are taken; the kernel's error (with what to do) when the
     /// table cannot be registered or updated.
     pub(crate) fn register_file(&self, fd: i32) -> io::Result<u32> {
-        let mut files = self.files.borrow_mut();
-        let table = self.file_table(&mut files)?;
-        let slot = match table.free.pop() {
-            Some(slot) => slot,
-            None if table.next < table.size => {
-                table.next += 1;
-                table.next - 1
-            }
-            None => {
-                // EBUSY's kind (`ResourceBusy`), named through errno for Rust 1.80.
-                return Err(io::Error::new(
-                    io::Error::from_raw_os_error(libc::EBUSY).kind(),
-                    format!(
-                        "all {} registered-file slots of this runtime's ring are in use; drop \
-                         registered files first",
-                        table.size
-                    ),
-                ));
-            }
+        let slot = {
+            let mut files = self.files.borrow_mut();
+            let table = self.file_table(&mut files)?;
+            table.take(fd)?
         };
         match self.register_files_update(slot, &[fd]) {
-            Ok(_) => {
-                let i = slot as usize;
-                if table.fds.len() <= i {
-                    table.fds.resize(i + 1, -1);
-                }
-                table.fds[i] = fd;
-                Ok(slot)
-            }
+            Ok(_) => Ok(slot),
             Err(e) => {
-                table.free.push(slot);
+                self.release_slot(slot);
                 Err(e)
             }
         }
@@ -113,45 +127,55 @@ impl Driver {
     /// Empties `slot` of the registered-file table (the kernel drops its file reference).
     pub(crate) fn unregister_file(&self, slot: u32) {
         if self.register_files_update(slot, &[-1]).is_ok() {
-            if let Some(table) = self.files.borrow_mut().as_mut() {
-                table.free.push(slot);
-                if let Some(fd) = table.fds.get_mut(slot as usize) {
-                    *fd = -1;
-                }
+            self.release_slot(slot);
+        }
+    }
+
+    /// Gives `slot` back to the free list (the kernel's side is the caller's).
+    fn release_slot(&self, slot: u32) {
+        if let Some(table) = self.files.borrow_mut().as_mut() {
+            table.free.push(slot);
+            if let Some(fd) = table.fds.get_mut(slot as usize) {
+                *fd = -1;
             }
         }
     }
 
-    /// Gives the stream socket `fd` a slot of the registered-file table (a direct
+    /// Reserves a slot of the registered-file table for the stream socket `fd` (a direct
     /// descriptor), if the builder asked for them and the quota has room: `None` otherwise
-    /// (the socket is then used by its plain fd). A table that cannot be registered (a kernel
-    /// before 5.19) turns direct descriptors off for this ring.
-    pub(crate) fn register_socket(&self, fd: i32) -> Option<u32> {
+    /// (the socket is then used by its plain fd). Only the user-side books change: the
+    /// caller queues the `IORING_OP_FILES_UPDATE` that puts the socket in the slot, and
+    /// [`Driver::release_socket`] when that fails or the socket goes. A table that cannot
+    /// be registered (a kernel before 5.19) turns direct descriptors off for this ring.
+    pub(crate) fn reserve_socket(&self, fd: i32) -> Option<u32> {
         let quota = self.direct_slots.get();
         if quota == 0 {
             return None;
         }
+        if !self.is_supported(opcode::FilesUpdate::CODE) || !self.is_supported(opcode::Close::CODE)
         {
-            let mut files = self.files.borrow_mut();
-            match self.file_table(&mut files) {
-                Ok(table) if table.sockets < quota => {}
-                Ok(_) => return None,
-                Err(_) => {
-                    self.direct_slots.set(0);
-                    return None;
-                }
+            self.direct_slots.set(0);
+            return None;
+        }
+        let mut files = self.files.borrow_mut();
+        let table = match self.file_table(&mut files) {
+            Ok(table) if table.sockets < quota => table,
+            Ok(_) => return None,
+            Err(_) => {
+                self.direct_slots.set(0);
+                return None;
             }
-        }
-        let slot = self.register_file(fd).ok()?;
-        if let Some(table) = self.files.borrow_mut().as_mut() {
-            table.sockets += 1;
-        }
+        };
+        let slot = table.take(fd).ok()?;
+        table.sockets += 1;
         Some(slot)
     }
 
-    /// Empties the slot of a socket given by [`Driver::register_socket`].
-    pub(crate) fn unregister_socket(&self, slot: u32) {
-        self.unregister_file(slot);
+    /// Gives back the slot of a socket reserved by [`Driver::reserve_socket`], once an SQE
+    /// that empties it (`close_direct`) is queued or its install failed: SQEs run in queue
+    /// order, so a later install into the slot finds it empty.
+    pub(crate) fn release_socket(&self, slot: u32) {
+        self.release_slot(slot);
         if let Some(table) = self.files.borrow_mut().as_mut() {
             table.sockets = table.sockets.saturating_sub(1);
         }

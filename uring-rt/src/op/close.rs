@@ -6,7 +6,7 @@ use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
 use io_uring::{opcode, squeue, types};
 
 use super::{cqe_result, Op, OpCode};
-use crate::driver::{Completion, Orphan};
+use crate::driver::{Completion, Driver, Orphan};
 use crate::runtime::context;
 
 /// Closes `fd`. Kernels without `IORING_OP_CLOSE` (older than 5.6) get `close(2)` inline.
@@ -87,4 +87,18 @@ pub(crate) fn close_in_background(fd: RawFd) {
             unsafe { libc::close(fd) };
         }
     }
+}
+
+/// Empties `slot` of `driver`'s registered-file table without waiting (`close_direct`: an
+/// `IORING_OP_CLOSE` by slot, Linux 5.15+). The slot may be reused as soon as this returns:
+/// SQEs run in queue order and this one never waits, so a later install finds it empty.
+pub(crate) fn close_slot(driver: &Driver, slot: u32) {
+    /// Nothing to release: an empty slot (`EBADF`) is already what was asked for.
+    struct ClosingSlot;
+    impl Orphan for ClosingSlot {
+        fn orphan_completion(&mut self, _c: Completion) {}
+    }
+    let entry = opcode::Close::new(types::Fixed(slot)).build();
+    // SAFETY: the SQE carries no pointer.
+    unsafe { driver.submit_orphan(entry, Box::new(ClosingSlot)) };
 }

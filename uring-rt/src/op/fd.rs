@@ -13,12 +13,16 @@
 //!   else `close(2)` on the spot (correct then: no op holds the fd any more), so a fd dropped
 //!   off its runtime's thread is closed too.
 //! - A stream socket may also sit in a slot of one ring's registered-file table (a *direct
-//!   descriptor*, `Builder::direct_descriptors`): `fixed` names `(ring id, slot)`, set when
-//!   the `SharedFd` is made and never changed. Ops built for that ring name the socket by
-//!   slot (`types::Fixed`), ops on any other ring by its fd, which stays open for the sync
-//!   calls (`setsockopt`, `getpeername`, `shutdown`, `AsRawFd`). The slot is emptied when the
-//!   last clone drops, next to the close of the fd (so after every op that named it), or in
-//!   [`SharedFd::try_take`], so a socket handed out as a raw fd is not kept open by the table.
+//!   descriptor*, `Builder::direct_descriptors`): `fixed` names `(ring id, slot)`, reserved
+//!   when the `SharedFd` is made and never changed; an `IORING_OP_FILES_UPDATE` queued then
+//!   puts the socket in the slot, and `installed` is set when its completion says it did.
+//!   From then on ops built for that ring name the socket by slot (`types::Fixed`); before,
+//!   and on any other ring, by its fd, which stays open for the sync calls (`setsockopt`,
+//!   `getpeername`, `shutdown`, `AsRawFd`). The update holds a clone, so the last clone
+//!   drops after it; then, if installed, the slot is emptied (`close_direct`) next to the
+//!   close of the fd (so after every op that named it), or in [`SharedFd::try_take`], so a
+//!   socket handed out as a raw fd is not kept open by the table. A failed update empties
+//!   and frees the slot itself.
 //! - What an fd kind adds lives in its extension `X` (next to the fd, one allocation): the
 //!   registered-file slot of a `File` (`op::file_fd`), the input gate and stash of a stream
 //!   socket (`net`). Ops see the extension only through [`FdExt`]'s hooks.
@@ -26,6 +30,7 @@
 use std::fmt;
 use std::num::NonZeroU64;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::close::close_in_background;
@@ -95,8 +100,10 @@ pub(crate) struct SharedFd<X: ?Sized = dyn FdExt> {
 struct Inner<X: ?Sized> {
     /// `-1` once taken by [`SharedFd::try_take`].
     fd: RawFd,
-    /// The direct-descriptor slot `(ring id, slot)`, if the socket has one.
+    /// The direct-descriptor slot `(ring id, slot)` reserved for the socket, if any.
     fixed: Option<(NonZeroU64, u32)>,
+    /// The kernel put the socket in its `fixed` slot (the install's completion said so).
+    installed: AtomicBool,
     ext: X,
 }
 
@@ -124,23 +131,30 @@ impl<X: FdExt> SharedFd<X> {
             inner: Arc::new(Inner {
                 fd: fd.into_raw_fd(),
                 fixed: None,
+                installed: AtomicBool::new(false),
                 ext,
             }),
         }
     }
 
     /// Takes ownership of the stream socket `fd`, with the extension `ext`, and gives it a
-    /// direct-descriptor slot in the current ring when the runtime has them and room left.
+    /// direct-descriptor slot in the current ring when the runtime has them and room left
+    /// (installed by an SQE queued here; ops use the fd until it completes).
     pub(crate) fn direct(fd: OwnedFd, ext: X) -> SharedFd<X> {
-        let fixed = register_files::register_socket(fd.as_raw_fd())
+        let fixed = register_files::reserve_socket(fd.as_raw_fd())
             .and_then(|(ring, slot)| Some((NonZeroU64::new(ring)?, slot)));
-        SharedFd {
+        let shared = SharedFd {
             inner: Arc::new(Inner {
                 fd: fd.into_raw_fd(),
                 fixed,
+                installed: AtomicBool::new(false),
                 ext,
             }),
+        };
+        if let Some((ring, slot)) = fixed {
+            register_files::install_socket(shared.share(), ring.get(), slot);
         }
+        shared
     }
 
     /// A clone in the type-erased form ops hold.
@@ -166,9 +180,7 @@ impl<X: FdExt> SharedFd<X> {
     }
 
     fn take_inner(mut inner: Inner<X>) -> Option<OwnedFd> {
-        if let Some((ring, slot)) = inner.fixed.take() {
-            register_files::unregister_socket(ring.get(), slot);
-        }
+        inner.leave_slot();
         let fd = std::mem::replace(&mut inner.fd, -1);
         // SAFETY: `fd` was owned by `inner` (from an `OwnedFd` in `with_ext`) and, replaced by
         // -1, is no longer closed by `Inner::drop`: ownership moves to the returned value.
@@ -198,8 +210,26 @@ impl<X: ?Sized + FdExt> SharedFd<X> {
     /// one there.
     pub(crate) fn fixed_on(&self, ring: u64) -> Option<u32> {
         match self.inner.fixed {
-            Some((r, slot)) if r.get() == ring => Some(slot),
+            Some((r, slot)) if r.get() == ring && self.inner.installed.load(Ordering::Acquire) => {
+                Some(slot)
+            }
             _ => None,
+        }
+    }
+
+    /// The install of the socket in its reserved slot completed: ops may name it by slot.
+    pub(crate) fn slot_installed(&self) {
+        self.inner.installed.store(true, Ordering::Release);
+    }
+}
+
+impl<X: ?Sized> Inner<X> {
+    /// Empties the socket's slot if the kernel put it there (a failed install freed it).
+    fn leave_slot(&mut self) {
+        if let Some((ring, slot)) = self.fixed.take() {
+            if *self.installed.get_mut() {
+                register_files::unregister_socket(ring.get(), slot);
+            }
         }
     }
 }
@@ -216,9 +246,7 @@ impl<X: ?Sized> Drop for Inner<X> {
     fn drop(&mut self) {
         // The last clone: no op uses the fd any more; empty its slot, close it without
         // blocking the ring.
-        if let Some((ring, slot)) = self.fixed.take() {
-            register_files::unregister_socket(ring.get(), slot);
-        }
+        self.leave_slot();
         if self.fd >= 0 {
             close_in_background(self.fd);
         }

@@ -140,6 +140,12 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
     ("tokio-uring", "echo_tokio_uring", &[], false),
     ("raw-uring", "echo_raw_uring", &[], true),
     ("raw-uring-defer", "echo_raw_uring", &["--defer"], true),
+    (
+        "raw-uring-defer-pf",
+        "echo_raw_uring",
+        &["--defer", "--poll-first"],
+        true,
+    ),
 ];
 
 /// Binaries gated by a cargo feature: skipped unless this binary was built with the feature,
