@@ -64,28 +64,27 @@ pub(crate) fn install_socket(fd: SharedFd, ring: u64, slot: u32) {
     let Ok(driver) = context::driver() else {
         return unregister_socket(ring, slot);
     };
-    let fds = Box::new([fd.raw()]);
-    let entry = opcode::FilesUpdate::new(fds.as_ptr(), 1)
-        .offset(slot as i32)
-        .build();
-    let installing = Installing {
-        fds,
+    let installing = Box::new(Installing {
+        fds: [fd.raw()],
         fd,
         ring,
         slot,
         installed: false,
-    };
-    // SAFETY: the SQE points at `installing.fds`, a heap array the op data owns until the
-    // driver has the op's final completion (or leaks it); the fd in it stays open as long as
-    // `installing.fd` does.
-    unsafe { driver.submit_orphan(entry, Box::new(installing)) };
+    });
+    let entry = opcode::FilesUpdate::new(installing.fds.as_ptr(), 1)
+        .offset(slot as i32)
+        .build();
+    // SAFETY: the SQE points at `installing.fds`, inside the box the driver keeps (without
+    // moving its contents) until the op's final completion, or leaks; the fd in it stays
+    // open as long as `installing.fd` does.
+    unsafe { driver.submit_orphan(entry, installing) };
 }
 
 /// An `IORING_OP_FILES_UPDATE` putting a stream socket in its slot: tells the socket's
 /// `SharedFd` the outcome when the driver drops it, after the final completion.
 struct Installing {
     /// The update's array of one fd (read by the kernel when it runs the SQE).
-    fds: Box<[RawFd; 1]>,
+    fds: [RawFd; 1],
     fd: SharedFd,
     ring: u64,
     slot: u32,
