@@ -132,6 +132,21 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
         ],
         true,
     ),
+    // The multishot path with every kernel-work switch on.
+    (
+        "uring-rt-ms-sw-on",
+        "echo_uring_rt",
+        &[
+            "--multishot",
+            "--register-ring-fd",
+            "true",
+            "--no-sqarray",
+            "true",
+            "--direct-descriptors",
+            "1024",
+        ],
+        true,
+    ),
     ("tokio-ct", "echo_tokio_ct", &[], false),
     ("tokio-mt1", "echo_tokio_mt", &[], false),
     ("monoio", "echo_monoio", &[], false),
