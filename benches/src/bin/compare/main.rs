@@ -313,7 +313,8 @@ fn run() -> io::Result<()> {
                 for (si, server) in servers.iter().enumerate() {
                     let port = ports.next().unwrap_or(FIRST_PORT);
                     match run_echo(server, case, port, &loadgen, &cfg) {
-                        Ok(s) => {
+                        Ok(mut s) => {
+                            s.round = round;
                             eprintln!(
                                 "  size {:>4} conns {:>3} round {} {:<16} {:>9.0} req/s {:>7.0} ns/req",
                                 case.size,
@@ -586,6 +587,7 @@ fn run_echo(
             .zip(v["server_sys_ns"].as_u64()),
         client_cpu_ns: num("client_cpu_ns")? as u64,
         metrics: benches::server_metrics::window(&server_out),
+        round: 0,
     })
 }
 

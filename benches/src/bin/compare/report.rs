@@ -20,6 +20,8 @@ pub(super) struct Sample {
     pub(super) client_cpu_ns: u64,
     /// The server's counters over the window (`--metrics` servers only).
     pub(super) metrics: Option<BTreeMap<String, u64>>,
+    /// The round this run belongs to (0-based).
+    pub(super) round: usize,
 }
 
 impl Sample {
@@ -120,6 +122,19 @@ pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Valu
     })
 }
 
+/// The median over rounds of `runs`' CPU per request divided by `base`'s in the same round:
+/// on a shared machine a slow round slows every server in it, so this pairs them.
+fn paired_cpu_ratio(runs: &[Sample], base: &[Sample]) -> Option<f64> {
+    let ratios: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let b = base.iter().find(|b| b.round == r.round)?;
+            Some(r.cpu_ns_per_req() / b.cpu_ns_per_req())
+        })
+        .collect();
+    (!ratios.is_empty()).then(|| Spread::of(ratios).median)
+}
+
 /// Prints the comparison table and returns the same figures as JSON.
 pub(super) fn print_table(
     cfg: &Config,
@@ -136,7 +151,7 @@ pub(super) fn print_table(
         cfg.rounds, cfg.duration, cfg.warmup, cfg.server_cpu, cfg.client_cpu
     );
     println!(
-        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
+        "{:>5} {:>5}  {:<16} {:>27} {:>22} {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>5} {:>5}",
         "size",
         "conns",
         "server",
@@ -147,6 +162,7 @@ pub(super) fn print_table(
         "ent/req",
         "sqe/ent",
         "CPU/ct",
+        "pCPU/ct",
         "rps/ct",
         "p50 µs",
         "p99 µs",
@@ -175,10 +191,11 @@ pub(super) fn print_table(
             let srv = pick(Sample::server_util);
             let lg = pick(Sample::client_util);
             let cpu_ratio = base_cpu.map(|b| cpu.median / b);
+            let paired = base.and_then(|b| paired_cpu_ratio(runs, b));
             let rps_ratio = base_rps.map(|b| rps.median / b);
             let ratio = |r: Option<f64>| r.map_or_else(|| "-".to_string(), |r| format!("{r:.2}"));
             println!(
-                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
+                "{:>5} {:>5}  {:<16} {:>9.0} [{:>7.0}-{:>7.0}] {:>6.0} [{:>6.0}-{:>6.0}] {:>6} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8.1} {:>8.1} {:>5.0} {:>5.0}",
                 case.size,
                 case.conns,
                 server.name,
@@ -193,6 +210,7 @@ pub(super) fn print_table(
                 cell(enters, 2),
                 cell(sqes, 2),
                 ratio(cpu_ratio),
+                ratio(paired),
                 ratio(rps_ratio),
                 p50.median,
                 p99.median,
@@ -209,7 +227,9 @@ pub(super) fn print_table(
                 "sqes_per_enter": sqes.map(|s| s.json()),
                 "p50_us": p50.json(), "p99_us": p99.json(),
                 "server_cpu_util": srv.json(), "loadgen_cpu_util": lg.json(),
-                "cpu_per_req_vs_baseline": cpu_ratio, "rps_vs_baseline": rps_ratio,
+                "cpu_per_req_vs_baseline": cpu_ratio,
+                "cpu_per_req_vs_baseline_paired": paired,
+                "rps_vs_baseline": rps_ratio,
             }));
         }
     }
@@ -217,7 +237,7 @@ pub(super) fn print_table(
         "usr, sys: median server user and system (kernel) CPU ns/req, the total split in the \
          ratio of utime to stime over the window;\nent/req, sqe/ent: io_uring_enter calls per request \
          and SQEs submitted per call (servers that count them);\nCPU/ct, rps/ct: ratio of the medians to \
-         {BASELINE}; srv%, lg%: CPU use of the server and of the load generator (100 = one CPU)"
+         {BASELINE}; pCPU/ct: median over rounds of the ratio to {BASELINE} in the same round; srv%, lg%: CPU use of the server and of the load generator (100 = one CPU)"
     );
     summary
 }
