@@ -148,9 +148,14 @@ unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> bool {
 /// Owner thread, task not complete, not re-entrant.
 unsafe fn complete<F: Future>(cell: &Cell<F>, result: Result<F::Output, JoinError>) {
     let stage = cell.stage.get();
-    // A future's destructor may panic; that must not unwind through the scheduler.
+    // A future's destructor may panic; that must not unwind through the scheduler. When the
+    // drop is the cancellation itself, the panic is what the task ended with (as in tokio).
     // SAFETY: owner thread, not yet COMPLETE: nobody else touches the stage.
-    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    let result = match (dropped, result) {
+        (Err(payload), Err(e)) if e.is_cancelled() => Err(JoinError::panic(payload)),
+        (_, result) => result,
+    };
     // SAFETY: as above; `Consumed` has no destructor to run.
     unsafe { stage.write(Stage::Finished(result)) };
     let prev = cell.header.state.fetch_or(COMPLETE, Ordering::AcqRel);
