@@ -6,12 +6,12 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
+use super::abort::{abort_raw, AbortHandle};
 use super::join_error::JoinError;
 use super::raw::{drop_reference, read_output_raw, Header};
 use super::state::*;
-use super::waker::schedule;
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -71,12 +71,39 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        let Some(header) = self.header() else { return };
-        let prev = header.state.fetch_or(CANCELLED, Ordering::AcqRel);
-        if prev & (COMPLETE | CANCELLED) == 0 {
-            // Wake it so its next poll sees CANCELLED and drops the future on its own thread;
-            // our reference keeps the task alive for the call.
-            schedule(self.raw.expect("checked above"));
+        if let Some(ptr) = self.raw {
+            abort_raw(ptr);
+        }
+    }
+
+    /// An [`AbortHandle`] for this task: it can abort the task from anywhere (it is `Send`,
+    /// `Sync` and `Clone`) without the right to await it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let handle = uring_rt::spawn(std::future::pending::<()>());
+    ///     let abort = handle.abort_handle();
+    ///     abort.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    ///     assert!(abort.is_finished());
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.header())
+    }
+
+    /// Registers `waker` to be woken when the task finishes; wakes it at once if it already
+    /// has. (A `JoinSet` puts a waker per task here.)
+    pub(super) fn register_waker(&self, waker: &Waker) {
+        let Some(header) = self.header() else {
+            waker.wake_by_ref();
+            return;
+        };
+        header.join_waker.register(waker);
+        if header.state.load(Ordering::Acquire) & COMPLETE != 0 {
+            waker.wake_by_ref();
         }
     }
 

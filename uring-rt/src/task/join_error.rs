@@ -67,6 +67,26 @@ impl JoinError {
 
     /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
     ///
+    /// # Panics
+    ///
+    /// If the task was cancelled rather than panicking (see
+    /// [`try_into_panic`](JoinError::try_into_panic)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let err = uring_rt::spawn(async { panic!("boom") }).await.unwrap_err();
+    ///     assert_eq!(*err.into_panic().downcast_ref::<&str>().unwrap(), "boom");
+    /// });
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .unwrap_or_else(|err| panic!("`JoinError::into_panic` called on a {err}"))
+    }
+
+    /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
+    ///
     /// # Errors
     ///
     /// Returns `self` back if the task was cancelled rather than panicking.

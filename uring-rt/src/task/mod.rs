@@ -1,13 +1,14 @@
-//! Tasks: cells, wakers, join handles and run queues. Nothing here knows about io_uring.
+//! Tasks: cells, wakers, join and abort handles, join sets and run queues. Nothing here
+//! knows about io_uring.
 //!
 //! # Invariants
 //!
 //! - A task is one heap allocation (`raw::Cell<F>`): a `raw::Header` followed by
 //!   the future, later its output. Its state word (`state.rs`) holds the flags and a
 //!   reference count; the allocation is freed when the count reaches zero.
-//! - References are held by: the `JoinHandle`, each `Waker`, the run-queue entry while
-//!   `SCHEDULED` is set (so a task is queued at most once), and the owner's list of live
-//!   tasks until `COMPLETE`.
+//! - References are held by: the `JoinHandle`, each `AbortHandle`, each `Waker`, the
+//!   run-queue entry while `SCHEDULED` is set (so a task is queued at most once), and the
+//!   owner's list of live tasks until `COMPLETE`.
 //! - Only the owner thread (the thread of the runtime that spawned it, or the target of a
 //!   `Handle::spawn`) polls a task, drops its future, or reads and writes `owned_idx`. A
 //!   `!Send` future therefore never leaves its thread, and is dropped there: at completion, on
@@ -19,14 +20,17 @@
 //!   another thread to the remote queue, followed by an unpark of the owner (which costs a
 //!   syscall only when the owner is parked).
 
+mod abort;
 mod join;
 mod join_error;
 mod join_set;
 mod queue;
 mod raw;
+mod ready;
 mod state;
 mod waker;
 
+pub use abort::AbortHandle;
 pub use join::JoinHandle;
 pub(crate) use join_error::panic_message;
 pub use join_error::JoinError;
