@@ -5,6 +5,7 @@ use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
+use super::id::Id;
 use super::raw::{drop_reference, inc_ref, Header};
 use super::state::*;
 use super::waker::schedule;
@@ -31,6 +32,7 @@ use super::waker::schedule;
 pub struct AbortHandle {
     /// `None` for a task whose output was already taken (it is finished).
     raw: Option<NonNull<Header>>,
+    id: Id,
 }
 
 // SAFETY: an `AbortHandle` only reads and updates the task's atomic state word, and may queue
@@ -45,13 +47,27 @@ impl UnwindSafe for AbortHandle {}
 impl RefUnwindSafe for AbortHandle {}
 
 impl AbortHandle {
-    /// Takes one more counted reference to `header`'s task.
-    pub(super) fn new(header: Option<&Header>) -> AbortHandle {
+    /// Takes one more counted reference to `header`'s task (task `id`).
+    pub(super) fn new(header: Option<&Header>, id: Id) -> AbortHandle {
         let raw = header.map(|h| {
             inc_ref(h);
             NonNull::from(h)
         });
-        AbortHandle { raw }
+        AbortHandle { raw, id }
+    }
+
+    /// The task's [`Id`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let handle = uring_rt::spawn(async {});
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Asks the task to stop: its future is dropped on its own thread at its next chance, and
@@ -114,7 +130,7 @@ pub(super) fn abort_raw(ptr: NonNull<Header>) {
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
         // SAFETY: our counted reference keeps the task alive while we take another.
-        AbortHandle::new(self.raw.map(|p| unsafe { &*p.as_ptr() }))
+        AbortHandle::new(self.raw.map(|p| unsafe { &*p.as_ptr() }), self.id)
     }
 }
 
@@ -130,6 +146,7 @@ impl Drop for AbortHandle {
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AbortHandle")
+            .field("id", &self.id)
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll, Waker};
 
 use super::abort::{abort_raw, AbortHandle};
+use super::id::Id;
 use super::join_error::JoinError;
 use super::raw::{drop_reference, read_output_raw, Header};
 use super::state::*;
@@ -29,6 +30,7 @@ use super::state::*;
 pub struct JoinHandle<T> {
     /// `None` once the output was read.
     raw: Option<NonNull<Header>>,
+    id: Id,
     _output: PhantomData<T>,
 }
 
@@ -47,6 +49,8 @@ impl<T> JoinHandle<T> {
     /// join reference (with `JOIN_INTEREST` set).
     pub(super) unsafe fn from_raw(ptr: NonNull<Header>) -> JoinHandle<T> {
         JoinHandle {
+            // SAFETY: the caller's reference keeps the task alive.
+            id: unsafe { ptr.as_ref() }.id,
             raw: Some(ptr),
             _output: PhantomData,
         }
@@ -91,7 +95,22 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle::new(self.header())
+        AbortHandle::new(self.header(), self.id)
+    }
+
+    /// The task's [`Id`] (what [`task::id`](super::id) returns inside it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let a = uring_rt::spawn(async {});
+    ///     let b = uring_rt::spawn(async {});
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Registers `waker` to be woken when the task finishes; wakes it at once if it already
@@ -135,6 +154,7 @@ impl<T> Future for JoinHandle<T> {
             .expect("JoinHandle polled after it returned its output");
         // SAFETY: our reference keeps the task alive.
         let header = unsafe { ptr.as_ref() };
+        let id = header.id;
         if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
             header.join_waker.register(cx.waker());
             if header.state.load(Ordering::Acquire) & COMPLETE == 0 {
@@ -148,7 +168,7 @@ impl<T> Future for JoinHandle<T> {
         self.raw = None;
         // SAFETY: we release the handle's reference; `self.raw` no longer points at it.
         unsafe { drop_reference(ptr) };
-        Poll::Ready(out.unwrap_or_else(|| Err(JoinError::cancelled())))
+        Poll::Ready(out.unwrap_or_else(|| Err(JoinError::cancelled(id))))
     }
 }
 
@@ -185,6 +205,7 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id)
             .field("finished", &self.is_finished())
             .finish()
     }

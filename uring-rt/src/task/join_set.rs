@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 use slab::Slab;
 
 use super::ready::{Key, ReadyQueue};
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
 
 /// A set of spawned tasks whose results come out in the order the tasks finish, as with
@@ -250,6 +250,36 @@ impl<T> JoinSet<T> {
     /// });
     /// ```
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|res| res.map(|(_, output)| output))
+    }
+
+    /// As [`join_next`](JoinSet::join_next), with the finished task's [`Id`] next to its
+    /// output (a failed task's id is [`JoinError::id`]).
+    ///
+    /// # Errors
+    ///
+    /// The task's [`JoinError`]: it panicked or was aborted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let mut set = uring_rt::task::JoinSet::new();
+    ///     let id = set.spawn(async { 7 }).id();
+    ///     assert_eq!(set.join_next_with_id().await.unwrap().unwrap(), (id, 7));
+    /// });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.next_finished(Some(cx.waker()))).await
+    }
+
+    /// As [`try_join_next`](JoinSet::try_join_next), with the finished task's [`Id`].
+    ///
+    /// # Errors
+    ///
+    /// The task's [`JoinError`]: it panicked or was aborted.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         match self.next_finished(None) {
             Poll::Ready(res) => res,
             Poll::Pending => None,
@@ -279,11 +309,15 @@ impl<T> JoinSet<T> {
     /// ```
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
         self.next_finished(Some(cx.waker()))
+            .map(|res| res.map(|res| res.map(|(_, output)| output)))
     }
 
     /// Takes the next finished task off the ready queue; registers `waiter` (if any) first so
     /// a task finishing after the queue was found empty wakes it.
-    fn next_finished(&mut self, waiter: Option<&Waker>) -> Poll<Option<Result<T, JoinError>>> {
+    fn next_finished(
+        &mut self,
+        waiter: Option<&Waker>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.entries.is_empty() {
             return Poll::Ready(None);
         }
@@ -314,8 +348,9 @@ impl<T> JoinSet<T> {
             let mut cx = Context::from_waker(&entry.waker);
             // Not finished (a repeated key): the poll re-registers the entry's waker.
             if let Poll::Ready(res) = Pin::new(&mut entry.handle).poll(&mut cx) {
+                let id = entry.handle.id();
                 self.entries.remove(key.slot);
-                return Poll::Ready(Some(res));
+                return Poll::Ready(Some(res.map(|output| (id, output))));
             }
         }
     }

@@ -3,8 +3,8 @@
 //!
 //! # Invariants
 //!
-//! - A task is one heap allocation (`raw::Cell<F>`): a `raw::Header` followed by
-//!   the future, later its output. Its state word (`state.rs`) holds the flags and a
+//! - A task is one heap allocation (`raw::Cell<F>`): a `raw::Header` (with the task's
+//!   [`Id`]) followed by the future, later its output. Its state word (`state.rs`) holds the flags and a
 //!   reference count; the allocation is freed when the count reaches zero.
 //! - References are held by: the `JoinHandle`, each `AbortHandle`, each `Waker`, the
 //!   run-queue entry while `SCHEDULED` is set (so a task is queued at most once), and the
@@ -21,6 +21,7 @@
 //!   syscall only when the owner is parked).
 
 mod abort;
+mod id;
 mod join;
 mod join_error;
 mod join_set;
@@ -31,6 +32,7 @@ mod state;
 mod waker;
 
 pub use abort::AbortHandle;
+pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
 pub(crate) use join_error::panic_message;
 pub use join_error::JoinError;

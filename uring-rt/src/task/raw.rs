@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 
+use super::id::Id;
 use super::join_error::JoinError;
 use super::queue::Shared;
 use super::state::*;
@@ -33,6 +34,8 @@ pub(crate) struct Header {
     pub(super) owned_idx: UnsafeCell<usize>,
     /// The `JoinHandle`'s waker.
     pub(super) join_waker: AtomicWaker,
+    /// The task's id (`task::id()` while it runs, `JoinHandle::id`, `JoinError::id`).
+    pub(super) id: Id,
 }
 
 /// What a task holds besides its header.
@@ -77,6 +80,7 @@ pub(super) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> N
             shared,
             owned_idx: UnsafeCell::new(UNBOUND),
             join_waker: AtomicWaker::new(),
+            id: Id::next(),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
@@ -101,9 +105,12 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> bool {
     if prev & COMPLETE != 0 {
         return false;
     }
+    let id = cell.header.id;
+    // `task::id()` in the future's poll and drop.
+    let _current = id.enter();
     if prev & CANCELLED != 0 {
         // SAFETY: owner thread, not re-entrant (caller's contract).
-        unsafe { complete(cell, Err(JoinError::cancelled())) };
+        unsafe { complete(cell, Err(JoinError::cancelled(id))) };
         return true;
     }
     // SAFETY: the stage is only touched on the owner thread before COMPLETE is published, and
@@ -122,7 +129,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> bool {
     let result = match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
         Ok(Poll::Pending) => return false,
         Ok(Poll::Ready(output)) => Ok(output),
-        Err(payload) => Err(JoinError::panic(payload)),
+        Err(payload) => Err(JoinError::panic(id, payload)),
     };
     // SAFETY: as above.
     unsafe { complete(cell, result) };
@@ -137,8 +144,10 @@ unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> bool {
     if cell.header.state.load(Ordering::Acquire) & COMPLETE != 0 {
         return false;
     }
+    let id = cell.header.id;
+    let _current = id.enter();
     // SAFETY: as in `poll`.
-    unsafe { complete(cell, Err(JoinError::cancelled())) };
+    unsafe { complete(cell, Err(JoinError::cancelled(id))) };
     true
 }
 
@@ -153,7 +162,7 @@ unsafe fn complete<F: Future>(cell: &Cell<F>, result: Result<F::Output, JoinErro
     // SAFETY: owner thread, not yet COMPLETE: nobody else touches the stage.
     let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
     let result = match (dropped, result) {
-        (Err(payload), Err(e)) if e.is_cancelled() => Err(JoinError::panic(payload)),
+        (Err(payload), Err(e)) if e.is_cancelled() => Err(JoinError::panic(e.id(), payload)),
         (_, result) => result,
     };
     // SAFETY: as above; `Consumed` has no destructor to run.
