@@ -227,3 +227,20 @@ fn shutdown_cancels_pending_tasks_and_frees_them() {
         assert!(h.is_finished());
     }
 }
+
+#[test]
+fn tokios_task_paths_spawn_as_the_crate_root_does() {
+    use std::rc::Rc;
+    let got = uring_rt::start(async {
+        let local = Rc::new(2);
+        let l = local.clone();
+        let a = uring_rt::task::spawn_local(async move { *l });
+        let b = uring_rt::task::spawn(async {
+            uring_rt::task::yield_now().await;
+            3
+        });
+        let c = uring_rt::task::spawn_blocking(|| 4);
+        a.await.unwrap() + b.await.unwrap() + c.await.unwrap()
+    });
+    assert_eq!(got, 9);
+}

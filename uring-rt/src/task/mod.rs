@@ -31,6 +31,10 @@ mod ready;
 mod state;
 mod waker;
 
+/// The spawn functions under tokio's paths (`tokio::task::spawn`, `spawn_blocking`,
+/// `yield_now`): the same as [`crate::spawn`], [`crate::spawn_blocking`] and
+/// [`crate::yield_now`].
+pub use crate::runtime::{spawn, spawn_blocking, yield_now};
 pub use abort::AbortHandle;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
@@ -40,3 +44,29 @@ pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared, TaskCounters};
 pub(crate) use raw::{task_size, HEADER_SIZE};
+
+/// Spawns a local task (its future need not be `Send`), as tokio's `task::spawn_local`. Every
+/// task spawned on a uring-rt runtime is local to its thread, so this is [`spawn`] under
+/// tokio's name; it needs no `LocalSet`.
+///
+/// # Panics
+///
+/// Outside a uring-rt runtime, as [`spawn`].
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// uring_rt::start(async {
+///     let shared = Rc::new(3);
+///     let s = shared.clone();
+///     assert_eq!(uring_rt::task::spawn_local(async move { *s }).await.unwrap(), 3);
+/// });
+/// ```
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    spawn(future)
+}
