@@ -8,6 +8,7 @@ use std::path::Path;
 use io_uring::opcode;
 
 mod attrs;
+mod copy;
 mod rw;
 
 use super::direct::{DioAlign, DEFAULT_ALIGN};
