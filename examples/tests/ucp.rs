@@ -222,7 +222,8 @@ fn refuses_to_overwrite_without_force() {
 fn a_destination_created_during_the_copy_is_not_overwritten() {
     // The existence check runs before the copy; a file that appears at the destination while
     // the data moves must survive the final rename (RENAME_NOREPLACE). The copy is slowed
-    // (4 KiB blocks, one in flight) and the file is made as soon as ucp's temporary shows up;
+    // (4 KiB blocks, one in flight, through ucp's buffers rather than the faster kernel copy)
+    // and the file is made as soon as ucp's temporary shows up;
     // a run in which ucp finished first proves nothing and is retried.
     let dir = tempdir();
     let (src, dst) = (dir.path().join("src"), dir.path().join("dst"));
@@ -231,7 +232,14 @@ fn a_destination_created_during_the_copy_is_not_overwritten() {
     for _ in 0..3 {
         let _ = fs::remove_file(&dst);
         let mut child = Command::new(UCP)
-            .args(["--bs", "4K", "--qd", "1", "--no-progress"])
+            .args([
+                "--bs",
+                "4K",
+                "--qd",
+                "1",
+                "--no-kernel-copy",
+                "--no-progress",
+            ])
             .arg(&src)
             .arg(&dst)
             .stderr(std::process::Stdio::piped())
@@ -409,9 +417,18 @@ fn ctrl_c_stops_and_removes_the_temporary_file() {
     drop(f);
     let out_dir = dir.path().join("out");
     fs::create_dir(&out_dir).unwrap();
-    // Small blocks, one at a time: the copy takes long enough to be interrupted midway.
+    // Small blocks, one at a time, through ucp's buffers (the kernel copy of
+    // tests/ucp_kernel_copy.rs takes a fraction of a second): the copy takes long enough to
+    // be interrupted midway.
     let child = Command::new(UCP)
-        .args(["--bs", "4k", "--qd", "1", "--no-progress"])
+        .args([
+            "--bs",
+            "4k",
+            "--qd",
+            "1",
+            "--no-kernel-copy",
+            "--no-progress",
+        ])
         .arg(&src)
         .arg(&out_dir)
         .stderr(std::process::Stdio::piped())

@@ -1,6 +1,7 @@
 //! Copying one regular file: open the source, create a temporary file next to the
 //! destination, copy the data extents (holes stay holes) in `--bs` chunks with up to `--qd`
-//! in flight, set permissions and times, close both and rename the temporary into place.
+//! in flight (a large buffered file in the kernel: `kcopy`), set permissions and times, close
+//! both and rename the temporary into place.
 
 use std::cell::{Cell, RefCell};
 use std::fs::{FileTimes, Permissions};
@@ -14,6 +15,8 @@ use uring_rt::fs::{self, File, FixedBuf, Metadata, OpenOptions};
 
 use crate::bufs::Buf;
 use crate::job::{error, At, Copied, Error, Job};
+
+mod kcopy;
 
 /// Copies the regular file `src` (described by `meta`) to `dst`. `fresh` says `dst`'s
 /// directory was created by this copy, so nothing can be overwritten there.
@@ -57,7 +60,12 @@ pub(crate) async fn copy_file(
         buffered_dst: RefCell::new(None),
         write_turn: WriteTurn::new(),
     });
-    copy_extents(job, &pair, &extents).await?;
+    if kcopy::applies(job, &pair, len) {
+        let left = kcopy::copy_extents(job, &pair, &extents).await?;
+        copy_extents(job, &pair, &left).await?;
+    } else {
+        copy_extents(job, &pair, &extents).await?;
+    }
     job.check()?;
 
     if extents.last().map_or(0, |&(_, end)| end) < len {

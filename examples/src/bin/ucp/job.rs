@@ -27,6 +27,9 @@ pub(crate) struct Options {
     pub(crate) bs: usize,
     pub(crate) verify: bool,
     pub(crate) progress: bool,
+    /// Copy large buffered files in the kernel (`copy_file_range`); off with
+    /// `--no-kernel-copy`.
+    pub(crate) kernel_copy: bool,
 }
 
 /// Why a step stopped: an error on a path, or another step's error (already recorded).

@@ -90,6 +90,10 @@ struct Cli {
     /// Never show a progress bar.
     #[arg(long, overrides_with = "progress")]
     no_progress: bool,
+    /// Copy every file through ucp's buffers (reads and writes on the ring), also the large
+    /// buffered files that are otherwise copied inside the kernel (copy_file_range).
+    #[arg(long)]
+    no_kernel_copy: bool,
     /// Print one JSON object {"files","bytes","seconds"} on stdout instead of the summary.
     #[arg(long)]
     json: bool,
@@ -133,6 +137,7 @@ fn run(mut cli: Cli) -> Result<(), ExitCode> {
         bs: cli.bs as usize,
         verify: cli.verify,
         progress,
+        kernel_copy: !cli.no_kernel_copy,
     };
     let rt = uring_rt::Runtime::new().map_err(|e| fail(format!("io_uring: {e}")))?;
     let started = Instant::now();
