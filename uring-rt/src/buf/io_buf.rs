@@ -10,7 +10,7 @@ use super::Slice;
 /// [`stable_ptr`](IoBuf::stable_ptr) and [`bytes_init`](IoBuf::bytes_init) to the kernel, and
 /// return the buffer in a [`BufResult`](super::BufResult) once the completion has arrived.
 ///
-/// Implemented for `Vec<u8>`, `Box<[u8]>`, `String`, [`bytes::Bytes`], [`bytes::BytesMut`],
+/// Implemented for `Vec<u8>`, `Box<[u8]>`, `Box<[u8; N]>`, `String`, [`bytes::Bytes`], [`bytes::BytesMut`],
 /// `&'static [u8]`, `&'static [u8; N]` (byte literals), `&'static str` and [`Slice<T>`](Slice).
 ///
 /// # Safety
@@ -229,6 +229,22 @@ unsafe impl IoBuf for Box<[u8]> {
     }
 }
 
+// SAFETY: a boxed array's `N` bytes live on the heap, allocated and initialized, and do not
+// move when the box does; only the box's owner can write them.
+unsafe impl<const N: usize> IoBuf for Box<[u8; N]> {
+    fn stable_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+
+    fn bytes_init(&self) -> usize {
+        N
+    }
+
+    fn bytes_total(&self) -> usize {
+        N
+    }
+}
+
 // SAFETY: a String is a `Vec<u8>` underneath: heap bytes, `capacity()` allocated, the first
 // `len()` initialized, written only by its owner.
 unsafe impl IoBuf for String {
@@ -355,6 +371,7 @@ mod tests {
     fn boxed_slice_is_fully_initialized() {
         check(vec![7u8; 10].into_boxed_slice(), 10, 10);
         check(Box::<[u8]>::default(), 0, 0);
+        check(Box::new([3u8; 11]), 11, 11);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::IoBuf;
 /// handing the buffer back. Data lands at the start of the buffer, over whatever it held: to
 /// append after existing data, pass `buf.slice(buf.bytes_init()..)`.
 ///
-/// Implemented for `Vec<u8>`, `Box<[u8]>`, [`bytes::BytesMut`] and
+/// Implemented for `Vec<u8>`, `Box<[u8]>`, `Box<[u8; N]>`, [`bytes::BytesMut`] and
 /// [`Slice<T>`](super::Slice) where `T: IoBufMut`.
 ///
 /// # Safety
@@ -126,6 +126,18 @@ unsafe impl IoBufMut for Box<[u8]> {
 
     unsafe fn set_init(&mut self, _n: usize) {
         // Every byte of a boxed slice is initialized: nothing to record.
+    }
+}
+
+// SAFETY: a boxed array owns its heap allocation alone; `as_mut_ptr` returns the address of
+// `as_ptr`, valid for writes to all `N` bytes, which are always initialized.
+unsafe impl<const N: usize> IoBufMut for Box<[u8; N]> {
+    fn stable_mut_ptr(&mut self) -> *mut u8 {
+        self.as_mut_ptr()
+    }
+
+    unsafe fn set_init(&mut self, _n: usize) {
+        // Every byte of a boxed array is initialized: nothing to record.
     }
 }
 
