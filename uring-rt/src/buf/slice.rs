@@ -1,6 +1,6 @@
 //! [`Slice`]: a window onto a range of an owned buffer, itself a buffer.
 
-use std::ops::{Bound, Deref, RangeBounds};
+use std::ops::{Bound, Deref, DerefMut, RangeBounds};
 
 use super::{IoBuf, IoBufMut};
 
@@ -43,46 +43,81 @@ pub struct Slice<T> {
     end: usize,
 }
 
+/// Resolves `range` against a length of `total`, panicking (as slice indexing does) when it
+/// does not fit; `what` names the length in the message.
+#[track_caller]
+fn resolve(range: &impl RangeBounds<usize>, total: usize, what: &str) -> (usize, usize) {
+    let begin = match range.start_bound() {
+        Bound::Included(&n) => n,
+        Bound::Excluded(&n) => match n.checked_add(1) {
+            Some(begin) => begin,
+            None => panic!("buffer slice: range starts after usize::MAX"),
+        },
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&n) => match n.checked_add(1) {
+            Some(end) => end,
+            None => panic!("buffer slice: range ends after usize::MAX"),
+        },
+        Bound::Excluded(&n) => n,
+        Bound::Unbounded => total,
+    };
+    assert!(
+        begin <= total,
+        "buffer slice: range start {begin} is past {what} {total}"
+    );
+    assert!(
+        end <= total,
+        "buffer slice: range end {end} is past {what} {total}"
+    );
+    assert!(
+        begin <= end,
+        "buffer slice: range starts at {begin} but ends at {end}"
+    );
+    (begin, end)
+}
+
 impl<T: IoBuf> Slice<T> {
     /// Checks `range` against `buf.bytes_total()` and makes the slice; see [`IoBuf::slice`].
     #[track_caller]
     pub(crate) fn new(buf: T, range: impl RangeBounds<usize>) -> Slice<T> {
-        let total = buf.bytes_total();
-        let begin = match range.start_bound() {
-            Bound::Included(&n) => n,
-            Bound::Excluded(&n) => match n.checked_add(1) {
-                Some(begin) => begin,
-                None => panic!("buffer slice: range starts after usize::MAX"),
-            },
-            Bound::Unbounded => 0,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(&n) => match n.checked_add(1) {
-                Some(end) => end,
-                None => panic!("buffer slice: range ends after usize::MAX"),
-            },
-            Bound::Excluded(&n) => n,
-            Bound::Unbounded => total,
-        };
-        assert!(
-            begin <= total,
-            "buffer slice: range start {begin} is past the buffer's bytes_total {total}"
-        );
-        assert!(
-            end <= total,
-            "buffer slice: range end {end} is past the buffer's bytes_total {total}"
-        );
-        assert!(
-            begin <= end,
-            "buffer slice: range starts at {begin} but ends at {end}"
-        );
+        let (begin, end) = resolve(&range, buf.bytes_total(), "the buffer's bytes_total");
         Slice { buf, begin, end }
     }
 
-    /// The window `begin..end`, clamped to the inner buffer's current `bytes_total()`.
+    /// Narrows the window to `range`, counted from this slice's start; the result is a
+    /// `Slice` of the same inner buffer (not a slice of a slice), so its
+    /// [`begin`](Slice::begin) and [`end`](Slice::end) count from the start of the buffer and
+    /// [`into_inner`](Slice::into_inner) gives the buffer itself back, as in tokio-uring.
     ///
-    /// The clamp matters only after [`get_mut`](Slice::get_mut) was used to shrink the inner
-    /// buffer; it keeps every pointer and length the slice reports inside that buffer.
+    /// # Panics
+    ///
+    /// As [`IoBuf::slice`]: if the range starts after it ends or ends past this slice's
+    /// length (`end() - begin()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::buf::IoBuf;
+    ///
+    /// let outer = b"0123456789".to_vec().slice(2..9);
+    /// let inner = outer.slice(1..4);
+    /// assert_eq!((inner.begin(), inner.end()), (3, 6));
+    /// assert_eq!(&inner[..], b"345");
+    /// assert_eq!(inner.into_inner(), b"0123456789");
+    /// ```
+    #[track_caller]
+    pub fn slice(self, range: impl RangeBounds<usize>) -> Slice<T> {
+        let len = self.end - self.begin;
+        let (begin, end) = resolve(&range, len, "the slice's length");
+        Slice {
+            buf: self.buf,
+            begin: self.begin + begin,
+            end: self.begin + end,
+        }
+    }
+
     fn window(&self) -> (usize, usize) {
         let total = self.buf.bytes_total();
         (self.begin.min(total), self.end.min(total))
@@ -254,6 +289,20 @@ impl<T: IoBuf> Deref for Slice<T> {
     }
 }
 
+/// The initialized bytes of the window, writable in place (as tokio-uring's slices are).
+impl<T: IoBufMut> DerefMut for Slice<T> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        let len = self.bytes_init();
+        if len == 0 {
+            return &mut [];
+        }
+        // SAFETY: the `bytes_init()` bytes from `stable_mut_ptr()` are allocated, initialized
+        // and non-null (`len > 0`) by the `IoBufMut` contract upheld above, and `&mut self`
+        // keeps every other access to the inner buffer out while the borrow lives.
+        unsafe { std::slice::from_raw_parts_mut(self.stable_mut_ptr(), len) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::ops::Bound;
@@ -351,12 +400,13 @@ mod tests {
     }
 
     #[test]
-    fn slice_of_a_slice_composes() {
+    fn slice_of_a_slice_narrows_the_same_buffer() {
         let inner = vec_with(10, 10).slice(2..9);
         let outer = inner.slice(1..4);
         assert_eq!(&outer[..], &[3, 4, 5]);
         assert_eq!(outer.bytes_total(), 3);
-        assert_eq!(outer.into_inner().into_inner(), vec_with(10, 10));
+        assert_eq!((outer.begin(), outer.end()), (3, 6));
+        assert_eq!(outer.into_inner(), vec_with(10, 10));
     }
 
     #[test]
