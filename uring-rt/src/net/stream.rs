@@ -30,7 +30,23 @@ impl StreamCore {
         }
     }
 
+    /// A read into no room at all: `Ok(0)` at once, as std's `Read` documents, instead of a
+    /// receive that the kernel would hold until a byte arrives.
+    fn no_room(room: usize) -> Option<io::Result<usize>> {
+        if room > 0 {
+            return None;
+        }
+        Some(if in_runtime() {
+            Ok(0)
+        } else {
+            Err(no_runtime())
+        })
+    }
+
     pub(crate) async fn read<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
+        if let Some(res) = Self::no_room(buf.bytes_total()) {
+            return (res, buf);
+        }
         let permit = self.fd.input().await;
         if let Some(n) = self.fd.take_bytes(&mut buf) {
             return (Ok(n), buf);
@@ -42,6 +58,9 @@ impl StreamCore {
     }
 
     pub(crate) async fn peek<B: IoBufMut>(&self, mut buf: B) -> BufResult<usize, B> {
+        if let Some(res) = Self::no_room(buf.bytes_total()) {
+            return (res, buf);
+        }
         let permit = self.fd.input().await;
         if let Some(n) = self.fd.peek_bytes(&mut buf) {
             return (Ok(n), buf);
@@ -54,6 +73,9 @@ impl StreamCore {
     }
 
     pub(crate) async fn readv<B: IoBufMut>(&self, mut bufs: Vec<B>) -> BufResult<usize, Vec<B>> {
+        if let Some(res) = Self::no_room(bufs.iter().map(|b| b.bytes_total()).sum()) {
+            return (res, bufs);
+        }
         let permit = self.fd.input().await;
         if self.fd.has_stash() {
             let mut total = 0;

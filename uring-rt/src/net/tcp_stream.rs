@@ -116,7 +116,8 @@ impl TcpStream {
     }
 
     /// Reads into `buf`'s free room (`bytes_total()`), returning how many bytes arrived;
-    /// 0 means the peer closed its side. Bytes kept from a dropped read come first.
+    /// 0 means the peer closed its side. Bytes kept from a dropped read come first. A buffer
+    /// with no room (`bytes_total() == 0`) returns 0 at once without waiting for data.
     ///
     /// # Errors
     ///
