@@ -139,6 +139,18 @@ fn lookup(name: &str) -> io::Result<Vec<SocketAddr>> {
     Ok(addrs)
 }
 
+/// A caller's list of addresses, which must not be empty (as std's `connect` and `bind`
+/// reject an empty slice).
+fn given(addrs: Vec<SocketAddr>) -> io::Result<Vec<SocketAddr>> {
+    if addrs.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "an empty list of socket addresses was given",
+        ));
+    }
+    Ok(addrs)
+}
+
 /// Resolves for the synchronous `bind` calls: on this thread outside a runtime; on a ring's
 /// thread only what needs no lookup (addresses, and `localhost`, which is the loopback
 /// addresses), because a DNS lookup there would stall every task and op of the ring.
@@ -150,7 +162,7 @@ fn lookup(name: &str) -> io::Result<Vec<SocketAddr>> {
 pub(crate) fn resolve_blocking<A: ToSocketAddrs + ?Sized>(addr: &A) -> io::Result<Vec<SocketAddr>> {
     match addr.to_resolve()? {
         Resolve::One(a) => Ok(vec![a]),
-        Resolve::Many(v) => Ok(v),
+        Resolve::Many(v) => given(v),
         Resolve::Lookup(name) if crate::runtime::context::is_entered() => loopback(&name)
             .ok_or_else(|| {
                 io::Error::new(
@@ -182,7 +194,7 @@ fn loopback(name: &str) -> Option<Vec<SocketAddr>> {
 pub(crate) async fn resolve<A: ToSocketAddrs + ?Sized>(addr: &A) -> io::Result<Vec<SocketAddr>> {
     match addr.to_resolve()? {
         Resolve::One(a) => Ok(vec![a]),
-        Resolve::Many(v) => Ok(v),
+        Resolve::Many(v) => given(v),
         Resolve::Lookup(name) => crate::spawn_blocking(move || lookup(&name))
             .await
             .map_err(|e| io::Error::other(e.to_string()))?,

@@ -162,8 +162,13 @@ impl UdpSocket {
         buf: B,
         addr: A,
     ) -> BufResult<usize, B> {
-        let target = match resolve(&addr).await {
-            Ok(addrs) => addrs[0],
+        // `resolve` returns at least one address or an error.
+        let target = match resolve(&addr).await.map(|a| a.first().copied()) {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                let e = io::Error::new(io::ErrorKind::InvalidInput, "no address to send to");
+                return (Err(e), buf);
+            }
             Err(e) => return (Err(e), buf),
         };
         datagram::send_to(&self.fd, buf, RawAddr::from_std(target)).await
