@@ -16,17 +16,37 @@ macro_rules! try_buf {
     };
 }
 
+/// The offset `done` bytes after `pos`, for the loops of `read_exact_at` and
+/// `write_all_at`. `u64::MAX` (the file's current position, which the kernel advances itself)
+/// stays `u64::MAX`.
+fn advance(pos: u64, done: usize) -> io::Result<u64> {
+    if pos == u64::MAX {
+        return Ok(pos);
+    }
+    match pos.checked_add(done as u64) {
+        Some(p) if p != u64::MAX => Ok(p),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("file offset {pos} + {done} overflows"),
+        )),
+    }
+}
+
 impl File {
     /// Reads up to `buf.bytes_total()` bytes at offset `pos` into `buf` (from its start);
     /// returns how many were read, 0 at end of file. `IORING_OP_READ`, Linux 5.6+.
+    /// `pos == u64::MAX` means the file's current position, which the read advances (io_uring's
+    /// `-1`): the offset to use for pipes, FIFOs and character devices, here and in every
+    /// positional call of `File`.
     ///
     /// If the future is dropped while the read is in flight, the buffer stays with the
     /// runtime until the kernel is done with it, then is freed.
     ///
     /// # Errors
     ///
-    /// From the kernel (`EBADF` on a write-only file, ...); `InvalidInput` for misaligned
-    /// direct I/O; `Unsupported`; `Other` outside a runtime.
+    /// From the kernel (`EBADF` on a write-only file, `InvalidInput` for a `pos` past
+    /// `i64::MAX` other than `u64::MAX`, ...); `InvalidInput` for misaligned direct I/O;
+    /// `Unsupported`; `Other` outside a runtime.
     ///
     /// # Examples
     ///
@@ -107,7 +127,11 @@ impl File {
         let total = buf.bytes_total();
         let mut done = 0;
         while done < total {
-            let (res, slice) = self.read_at(buf.slice(done..), pos + done as u64).await;
+            let at = match advance(pos, done) {
+                Ok(at) => at,
+                Err(e) => return (Err(e), buf),
+            };
+            let (res, slice) = self.read_at(buf.slice(done..), at).await;
             buf = slice.into_inner();
             match res {
                 Ok(0) => {
@@ -146,9 +170,11 @@ impl File {
         let init = buf.bytes_init();
         let mut done = 0;
         while done < init {
-            let (res, slice) = self
-                .write_at(buf.slice(done..init), pos + done as u64)
-                .await;
+            let at = match advance(pos, done) {
+                Ok(at) => at,
+                Err(e) => return (Err(e), buf),
+            };
+            let (res, slice) = self.write_at(buf.slice(done..init), at).await;
             buf = slice.into_inner();
             match res {
                 Ok(0) => {
