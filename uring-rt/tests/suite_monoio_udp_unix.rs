@@ -201,6 +201,19 @@ fn unix_connect_errors() {
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         let e = UnixListener::bind(&long).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        // A NUL byte would cut the name the kernel sees: refused, nothing is created.
+        let nul = dir.path().join("a\0b");
+        let e = UnixListener::bind(&nul).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = UnixStream::connect(&nul).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = UnixDatagram::bind(&nul).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let d = UnixDatagram::unbound().unwrap();
+        assert_eq!(d.connect(&nul).unwrap_err().kind(), ErrorKind::InvalidInput);
+        let (res, _) = d.send_to(b"x", &nul).await;
+        assert_eq!(res.unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert!(!dir.path().join("a").exists());
         let p = dir.path().join("twice.sock");
         let _l = UnixListener::bind(&p).unwrap();
         let e = UnixListener::bind(&p).unwrap_err();

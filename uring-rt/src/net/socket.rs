@@ -22,6 +22,19 @@ pub(crate) fn in_runtime() -> bool {
     crate::runtime::context::is_entered()
 }
 
+/// The address of the Unix socket at `path`. A NUL byte would end the name the kernel sees
+/// early (binding or reaching another file), so, as std does, such a path is refused.
+pub(crate) fn unix_path_addr(path: &std::path::Path) -> io::Result<SockAddr> {
+    use std::os::unix::ffi::OsStrExt;
+    if path.as_os_str().as_bytes().contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a Unix socket path must not contain a NUL byte",
+        ));
+    }
+    SockAddr::unix(path)
+}
+
 /// A new close-on-exec socket: through the ring when the kernel has `IORING_OP_SOCKET`.
 pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> {
     if op::socket_supported() {

@@ -9,6 +9,7 @@ use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::datagram;
 use super::socket::datagram as datagram_socket;
+use super::socket::unix_path_addr;
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 use crate::op::{unix_addr, unix_sock, RawAddr, SharedFd};
 
@@ -54,7 +55,7 @@ impl UnixDatagram {
     /// See [`UnixDatagram`].
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         Ok(UnixDatagram {
-            fd: datagram_socket(Domain::UNIX, Some(&SockAddr::unix(path)?))?,
+            fd: datagram_socket(Domain::UNIX, Some(&unix_path_addr(path.as_ref())?))?,
         })
     }
 
@@ -152,7 +153,7 @@ impl UnixDatagram {
     /// });
     /// ```
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
-        SockRef::from(&self.fd).connect(&SockAddr::unix(path)?)
+        SockRef::from(&self.fd).connect(&unix_path_addr(path.as_ref())?)
     }
 
     /// Sets the default peer to `addr`, which may be an abstract name.
@@ -217,7 +218,7 @@ impl UnixDatagram {
     /// See [`UnixDatagram`].
     #[must_use = "the buffer comes back with the result"]
     pub async fn send_to<B: IoBuf, P: AsRef<Path>>(&self, buf: B, path: P) -> BufResult<usize, B> {
-        match SockAddr::unix(path) {
+        match unix_path_addr(path.as_ref()) {
             Ok(addr) => self.send_to_sock(buf, &addr).await,
             Err(e) => (Err(e), buf),
         }

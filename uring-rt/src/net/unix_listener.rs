@@ -8,6 +8,7 @@ use std::path::Path;
 use socket2::{SockAddr, SockRef};
 
 use super::gate::{stream_fd, StreamFd};
+use super::socket::unix_path_addr;
 use super::socket::{in_runtime, listen, no_runtime, ListenConfig};
 use super::stream::StreamCore;
 use super::{UnixIncoming, UnixStream};
@@ -55,7 +56,7 @@ impl UnixListener {
     ///
     /// See [`UnixListener`].
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        UnixListener::bind_sock(&SockAddr::unix(path)?)
+        UnixListener::bind_sock(&unix_path_addr(path.as_ref())?)
     }
 
     /// Binds to `addr`, which may be an abstract name

@@ -6,9 +6,10 @@ use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use socket2::{Domain, SockAddr, SockRef, Type};
+use socket2::{Domain, SockRef, Type};
 
 use super::socket::connect;
+use super::socket::unix_path_addr;
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::stream::StreamCore;
 use super::BufRing;
@@ -61,7 +62,7 @@ impl UnixStream {
     ///
     /// See [`UnixListener`](super::UnixListener).
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        let addr = SockAddr::unix(path)?;
+        let addr = unix_path_addr(path.as_ref())?;
         Ok(UnixStream::from_core(StreamCore::new(
             connect(&addr, Type::STREAM).await?,
         )))
