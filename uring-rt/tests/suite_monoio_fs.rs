@@ -6,7 +6,7 @@
 //! - `VecBuf` vectored buffers: ours take `Vec<B>` (tested below).
 //! - `fs_file_asyncify.rs`, `fs_symlink.rs`: blocking-pool variants and symlink creation, not in DESIGN.md.
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, SeekFrom};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
@@ -190,6 +190,22 @@ fn cursor_reads_and_writes_advance_the_position() {
         assert_eq!([a, b].concat(), HELLO);
         let (res, _) = cur.read(Vec::with_capacity(8)).await;
         assert_eq!(res.unwrap(), 0, "end of file");
+        // Positions are offsets of std's `Seek`: 0..=i64::MAX.
+        for to in [SeekFrom::Start(u64::MAX), SeekFrom::Start(1 << 63)] {
+            let e = cur.seek(to).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        }
+        let e = cur.seek(SeekFrom::Current(-100)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            cur.position(),
+            HELLO.len() as u64,
+            "failed seeks move nothing"
+        );
+        assert_eq!(cur.seek(SeekFrom::Start(6)).await.unwrap(), 6);
+        let (res, buf) = cur.read(Vec::with_capacity(5)).await;
+        assert_eq!(res.unwrap(), 5);
+        assert_eq!(buf, b"world");
 
         let out = tempfile::NamedTempFile::new().unwrap();
         let mut w = File::create(out.path()).await.unwrap().cursor();

@@ -64,7 +64,7 @@ impl FileCursor {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` for a position before 0 or past `u64::MAX`; the `statx` error for
+    /// `InvalidInput` for a position before 0 or past `i64::MAX`; the `statx` error for
     /// `SeekFrom::End`.
     ///
     /// # Examples
@@ -85,19 +85,22 @@ impl FileCursor {
     /// ```
     pub async fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let (base, delta) = match to {
-            SeekFrom::Start(n) => {
-                self.pos = n;
-                return Ok(n);
-            }
+            SeekFrom::Start(n) => (n, 0),
             SeekFrom::Current(d) => (self.pos, d),
             SeekFrom::End(d) => (self.file.metadata().await?.len(), d),
         };
-        let pos = base.checked_add_signed(delta).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek to a position before 0 or past u64::MAX",
-            )
-        })?;
+        // A file offset is a signed `loff_t`; past `i64::MAX` the positional calls would
+        // read `u64::MAX` as "the file's own position" or fail, so refuse it here, as
+        // `lseek(2)` does.
+        let pos = base
+            .checked_add_signed(delta)
+            .filter(|&p| i64::try_from(p).is_ok())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "seek to a position before 0 or past i64::MAX",
+                )
+            })?;
         self.pos = pos;
         Ok(pos)
     }
