@@ -3,7 +3,6 @@
 //!
 //! Not translated (no equivalent here):
 //! - `FixedBufRegistry` (user-chosen buffers, `check_out(i)`, `unregister`): we have `FixedBufPool`.
-//! - `read_fixed_at(fixed.slice(..))`: our fixed reads take the whole `FixedBuf`.
 //! - `FixedBufPool::next().await` (waiting for a free buffer): ours has `try_get`.
 //! - `File::statx()`: covered by `metadata()`.
 //! - `runtime.rs` (tokio's own socket types inside the runtime): out of scope.
@@ -249,6 +248,52 @@ fn fixed_buffers_read_and_write() {
         drop(a);
     });
     assert_eq!(std::fs::read(tmp.path()).unwrap(), b"HELLO world...");
+}
+
+#[test]
+fn fixed_buffer_slices_read_and_write_their_window() {
+    let tmp = hello_file();
+    uring_rt::start(async {
+        let pool = match FixedBufPool::new(1, 1024) {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+                eprintln!("skipped: registered buffers unsupported here: {e}");
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(tmp.path())
+            .await
+            .unwrap();
+        // At most 8 bytes, into the start of the buffer.
+        let (res, slice) = file
+            .read_fixed_at(pool.try_get().unwrap().slice(..8), 3)
+            .await;
+        assert_eq!(res.unwrap(), 8);
+        assert_eq!(&slice[..], &HELLO[3..11]);
+        let buf = slice.into_inner();
+        assert_eq!(buf.len(), 8);
+
+        // The initialized bytes from offset 1 of the buffer, appended to the file.
+        let (res, slice) = file
+            .write_fixed_at(buf.slice(1..), HELLO.len() as u64)
+            .await;
+        assert_eq!(res.unwrap(), 7);
+        assert_eq!(&slice[..], &HELLO[4..11]);
+
+        // Read the whole file into the buffer from offset 3, extending what it holds.
+        let (res, slice) = file.read_fixed_at(slice.into_inner().slice(3..), 0).await;
+        assert_eq!(res.unwrap(), HELLO.len() + 7);
+        assert_eq!(&slice[..HELLO.len()], HELLO);
+        assert_eq!(&slice[HELLO.len()..], &HELLO[4..11]);
+        let buf = slice.into_inner();
+        assert_eq!(&buf[..3], &HELLO[3..6], "bytes before the window are kept");
+        assert_eq!(buf.len(), 3 + HELLO.len() + 7);
+        assert_eq!(buf.buf_index(), 0);
+    });
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
-use super::{AlignedBuf, IoBuf, IoBufMut};
+use super::{AlignedBuf, IoBuf, IoBufMut, Slice};
 
 /// The memory of a registered pool, shared by the pool and its checked-out buffers.
 pub(crate) struct FixedBufs {
@@ -70,6 +70,65 @@ impl Drop for FixedBufs {
     }
 }
 
+/// A registered buffer ([`FixedBuf`]) or a [`Slice`] of one: what the registered-buffer
+/// calls (`File::read_fixed_at`, `File::write_fixed_at`) take. A slice reads into, or writes
+/// from, its window of the buffer only, as in tokio-uring. Sealed: implemented for these two
+/// types only.
+///
+/// # Examples
+///
+/// ```
+/// use uring_rt::buf::IoBuf;
+///
+/// uring_rt::start(async {
+///     let file = uring_rt::fs::File::from_std(tempfile::tempfile().unwrap());
+///     let (res, _) = file.write_all_at(b"0123456789".to_vec(), 0).await;
+///     res.unwrap();
+///     let pool = uring_rt::fs::FixedBufPool::new(1, 4096).unwrap();
+///     let (res, slice) = file.read_fixed_at(pool.try_get().unwrap().slice(..4), 3).await;
+///     assert_eq!(res.unwrap(), 4);
+///     assert_eq!(&slice[..], b"3456");
+/// });
+/// ```
+pub trait FixedIoBuf: IoBufMut + sealed::FixedSealed {}
+
+#[allow(unreachable_pub)] // sealed: reachable only inside the crate
+mod sealed {
+    /// What the ops need of a registered buffer besides its pointer and lengths.
+    pub trait FixedSealed {
+        /// The buffer's index in the ring's registered-buffer table.
+        fn fixed_index(&self) -> u16;
+        /// The id of the ring the buffer is registered with.
+        fn fixed_ring(&self) -> u64;
+    }
+}
+
+use sealed::FixedSealed;
+
+impl FixedSealed for FixedBuf {
+    fn fixed_index(&self) -> u16 {
+        self.index
+    }
+
+    fn fixed_ring(&self) -> u64 {
+        self.shared.ring
+    }
+}
+
+impl FixedIoBuf for FixedBuf {}
+
+impl FixedSealed for Slice<FixedBuf> {
+    fn fixed_index(&self) -> u16 {
+        self.get_ref().index
+    }
+
+    fn fixed_ring(&self) -> u64 {
+        self.get_ref().shared.ring
+    }
+}
+
+impl FixedIoBuf for Slice<FixedBuf> {}
+
 /// A buffer checked out of a `FixedBufPool` (in `uring_rt::fs`); it goes back to the pool
 /// when dropped.
 ///
@@ -112,11 +171,6 @@ impl FixedBuf {
     /// ```
     pub fn buf_index(&self) -> u16 {
         self.index
-    }
-
-    /// The id of the ring the buffer is registered with.
-    pub(crate) fn ring(&self) -> u64 {
-        self.shared.ring
     }
 
     /// How many bytes the buffer can hold.

@@ -5,34 +5,30 @@ use std::io;
 use io_uring::{opcode, squeue};
 
 use super::{cqe_result, support, FileFd, Op, OpCode};
-use crate::buf::{BufResult, FixedBuf, IoBuf, IoBufMut};
+use crate::buf::{BufResult, FixedIoBuf};
 use crate::driver::Completion;
 use crate::runtime::context;
 
 /// Reads at `pos` of `fd` using a buffer registered with this ring.
 #[derive(Debug)]
-pub(crate) struct ReadFixed {
+pub(crate) struct ReadFixed<B> {
     fd: FileFd,
-    buf: FixedBuf,
+    buf: B,
     pos: u64,
 }
 
-impl ReadFixed {
+impl<B: FixedIoBuf> ReadFixed<B> {
     /// The op; it owns the buffer (registered memory kept alive by its pool storage) and a
     /// clone of the fd until the completion.
     ///
     /// # Errors
     /// `Unsupported` without the opcode; `InvalidInput` when `buf` is registered with
     /// another thread's ring; no runtime on this thread.
-    pub(crate) fn op(
-        fd: &FileFd,
-        buf: FixedBuf,
-        pos: u64,
-    ) -> Result<Op<ReadFixed>, (io::Error, FixedBuf)> {
+    pub(crate) fn op(fd: &FileFd, buf: B, pos: u64) -> Result<Op<ReadFixed<B>>, (io::Error, B)> {
         let check = support::require(opcode::ReadFixed::CODE, "IORING_OP_READ_FIXED", "5.1")
             .and_then(|()| context::driver())
             .and_then(|d| {
-                if d.id() == buf.ring() {
+                if d.id() == buf.fixed_ring() {
                     Ok(())
                 } else {
                     Err(io::Error::new(
@@ -52,17 +48,17 @@ impl ReadFixed {
     }
 }
 
-// SAFETY: the only pointer is into the registered buffer, whose storage the `FixedBuf` keeps
-// alive (and stable) while `self` lives.
-unsafe impl OpCode for ReadFixed {
-    type Output = BufResult<usize, FixedBuf>;
+// SAFETY: the only pointer is into the registered buffer (a slice's window stays inside it),
+// whose storage the `FixedBuf` keeps alive (and stable) while `self` lives.
+unsafe impl<B: FixedIoBuf> OpCode for ReadFixed<B> {
+    type Output = BufResult<usize, B>;
 
-    fn fail(self, err: io::Error) -> BufResult<usize, FixedBuf> {
+    fn fail(self, err: io::Error) -> BufResult<usize, B> {
         (Err(err), self.buf)
     }
 
     fn create_entry(&mut self) -> squeue::Entry {
-        let index = self.buf.buf_index();
+        let index = self.buf.fixed_index();
         let len = u32::try_from(self.buf.bytes_total()).unwrap_or(u32::MAX);
         let ptr = self.buf.stable_mut_ptr();
         super::fd_target!(self.fd, |fd| opcode::ReadFixed::new(fd, ptr, len, index)
@@ -70,7 +66,7 @@ unsafe impl OpCode for ReadFixed {
             .build())
     }
 
-    fn complete(self, c: Completion) -> BufResult<usize, FixedBuf> {
+    fn complete(self, c: Completion) -> BufResult<usize, B> {
         let mut buf = self.buf;
         match cqe_result(c) {
             Ok(n) => {

@@ -2,7 +2,7 @@
 //! buffers.
 
 use super::File;
-use crate::buf::{BufResult, FixedBuf, IoBuf, IoBufMut};
+use crate::buf::{BufResult, FixedIoBuf, IoBuf, IoBufMut};
 use crate::op::{Read, ReadFixed, Readv, Write, WriteFixed, Writev};
 
 use std::io;
@@ -256,7 +256,8 @@ impl File {
         (self.explain(res), bufs)
     }
 
-    /// Reads into a registered buffer at `pos` (`IORING_OP_READ_FIXED`, Linux 5.1+).
+    /// Reads into a registered buffer, or a slice of one ([`FixedIoBuf`]), at `pos`
+    /// (`IORING_OP_READ_FIXED`, Linux 5.1+).
     ///
     /// # Errors
     ///
@@ -276,7 +277,7 @@ impl File {
     ///     assert_eq!(&buf[..], b"fixed");
     /// });
     /// ```
-    pub async fn read_fixed_at(&self, mut buf: FixedBuf, pos: u64) -> BufResult<usize, FixedBuf> {
+    pub async fn read_fixed_at<B: FixedIoBuf>(&self, mut buf: B, pos: u64) -> BufResult<usize, B> {
         try_buf!(
             self.check_direct(buf.stable_mut_ptr(), buf.bytes_total(), pos),
             buf
@@ -288,7 +289,8 @@ impl File {
         (self.explain(res), buf)
     }
 
-    /// Writes a registered buffer's bytes at `pos` (`IORING_OP_WRITE_FIXED`, Linux 5.1+).
+    /// Writes the initialized bytes of a registered buffer, or of a slice of one
+    /// ([`FixedIoBuf`]), at `pos` (`IORING_OP_WRITE_FIXED`, Linux 5.1+).
     ///
     /// # Errors
     ///
@@ -308,7 +310,7 @@ impl File {
     ///     assert_eq!(std::fs::read(tmp.path()).unwrap(), b"fixed");
     /// });
     /// ```
-    pub async fn write_fixed_at(&self, buf: FixedBuf, pos: u64) -> BufResult<usize, FixedBuf> {
+    pub async fn write_fixed_at<B: FixedIoBuf>(&self, buf: B, pos: u64) -> BufResult<usize, B> {
         try_buf!(
             self.check_direct(buf.stable_ptr(), buf.bytes_init(), pos),
             buf
