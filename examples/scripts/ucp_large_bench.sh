@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ucp against cp (coreutils) on one 2 GiB file, alternating: each round runs every command
-# once (hyperfine --runs 1), in an order rotated round by round, with the page cache dropped
+# once (hyperfine --runs 1), in an order shuffled round by round, with the page cache dropped
 # and the destination removed before every run (needs root). Prints each run's wall time, then
 # per command the median, min and max over the rounds, the median of the per-round ratios to
 # cp (paired: the same round's load), and in how many rounds it beat cp.
@@ -8,7 +8,8 @@
 #   bash examples/scripts/ucp_large_bench.sh            # DIR=/var/tmp/ucp-bench ROUNDS=7
 #   bash examples/scripts/ucp_large_bench.sh | tee bench-results/ucp-large-$(date +%F).txt
 #
-# EXTRA="name=command;name=command" adds commands ({ucp}, {src} and {dst} are replaced).
+# EXTRA="name=command;name=command" adds commands ({ucp}, {src} and {dst} are replaced);
+# ONLY="cp,ucp" runs only the commands so named.
 # The source (2 GiB of random bytes) is kept in $DIR/src/big between runs. Not run by CI.
 set -euo pipefail
 
@@ -56,8 +57,10 @@ n=${#names[@]}
 echo "ucp_large_bench: $(date -u +%FT%TZ) $(uname -r) $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 0; r < ROUNDS; r++)); do
     args=()
-    for ((i = 0; i < n; i++)); do
-        j=$(((i + r) % n))
+    # A fresh order each round (seeded by the round number: repeatable), so that no command
+    # always follows the same other one (a run can leave the disk busy for the next).
+    for j in $(python3 -c "import random; o = list(range($n)); random.Random($r).shuffle(o); print(*o)"); do
+        if [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",${names[j]},"* ]]; then continue; fi
         args+=(-n "${names[j]}" "${cmds[j]}")
     done
     hyperfine --runs 1 --prepare "$prepare" --export-json "$results/round$r.json" \
