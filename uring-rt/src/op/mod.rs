@@ -101,6 +101,7 @@ use io_uring::squeue;
 
 use crate::driver::{self, AssertSend, Completion, Driver, Mail, Observer, Orphan};
 use crate::runtime::context;
+use crate::task::coop;
 
 /// An io_uring operation: its data, how to build its SQE and how to read its completion.
 ///
@@ -306,6 +307,11 @@ impl<T: OpCode> Future for Op<T> {
                 return Poll::Ready(this.fail(context::no_runtime()));
             }
             (State::Unsubmitted, Some(ctx)) => {
+                // A poll that has completed its share of operations yields first (the epoll
+                // driver completes them inline; see `task::coop`).
+                if coop::poll_proceed(cx).is_pending() {
+                    return Poll::Pending;
+                }
                 let driver = &ctx.driver;
                 let data = this
                     .data
@@ -402,6 +408,9 @@ impl<T: OpCode> MultiOp<T> {
             }
             return Poll::Ready(Some(Err(context::no_runtime())));
         };
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let driver = &ctx.driver;
         let key = match self.armed {
             Some((ring, key)) => {

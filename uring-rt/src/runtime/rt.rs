@@ -305,9 +305,12 @@ impl Runtime {
         loop {
             if main.woken.load(Ordering::SeqCst) {
                 main.woken.store(false, Ordering::SeqCst);
+                // The main future gets a cooperative budget per poll, as a task does.
+                let budget = crate::task::coop::budget();
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
                 }
+                drop(budget);
             }
             self.local.run(BUDGET);
 

@@ -322,6 +322,10 @@ impl<T> JoinSet<T> {
             return Poll::Ready(None);
         }
         if let Some(waiter) = waiter {
+            // A set of tasks that finish at once still lets the others run (`task::coop`).
+            if super::coop::poll_proceed(&mut Context::from_waker(waiter)).is_pending() {
+                return Poll::Pending;
+            }
             self.ready.register(waiter);
         }
         loop {
@@ -330,6 +334,9 @@ impl<T> JoinSet<T> {
                 self.batch_pos = 0;
                 self.ready.take(&mut self.batch);
                 if self.batch.is_empty() {
+                    if waiter.is_some() {
+                        super::coop::refund();
+                    }
                     return Poll::Pending;
                 }
             }

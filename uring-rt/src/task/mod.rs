@@ -21,6 +21,7 @@
 //!   syscall only when the owner is parked).
 
 mod abort;
+pub(crate) mod coop;
 mod id;
 mod join;
 mod join_error;

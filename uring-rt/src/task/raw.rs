@@ -106,8 +106,9 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> bool {
         return false;
     }
     let id = cell.header.id;
-    // `task::id()` in the future's poll and drop.
+    // `task::id()` in the future's poll and drop; a fresh cooperative budget.
     let _current = id.enter();
+    let _budget = super::coop::budget();
     if prev & CANCELLED != 0 {
         // SAFETY: owner thread, not re-entrant (caller's contract).
         unsafe { complete(cell, Err(JoinError::cancelled(id))) };

@@ -1,0 +1,61 @@
+//! The cooperative budget, as tokio's: each poll of a task (and of `block_on`'s future) may
+//! complete at most `BUDGET` operations before the next one returns `Pending` and wakes its
+//! task at once, so a task whose operations complete without waiting (the epoll driver runs
+//! them inline) still gives the timers, the ring and the other tasks their turn.
+//!
+//! Outside a budgeted poll (a future polled by hand on a thread with no runtime) nothing is
+//! limited.
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+/// Operations a task may complete in one poll (tokio's figure).
+const BUDGET: u32 = 128;
+
+thread_local! {
+    /// What the poll running on this thread may still complete; `None`: unlimited.
+    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Gives the poll that runs until the guard drops a fresh budget (then the previous one again).
+pub(crate) fn budget() -> BudgetGuard {
+    let prev = LEFT.try_with(|c| c.replace(Some(BUDGET))).ok().flatten();
+    BudgetGuard { prev }
+}
+
+/// Restores the budget of the enclosing poll when dropped.
+pub(crate) struct BudgetGuard {
+    prev: Option<u32>,
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        let _ = LEFT.try_with(|c| c.set(self.prev));
+    }
+}
+
+/// Takes one unit of the budget: `Ready` to go on, or `Pending` (with `cx`'s waker woken, so
+/// the task runs again after the others) when the poll has used it up.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    let left = LEFT.try_with(Cell::get).ok().flatten();
+    match left {
+        None => Poll::Ready(()),
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(n) => {
+            let _ = LEFT.try_with(|c| c.set(Some(n - 1)));
+            Poll::Ready(())
+        }
+    }
+}
+
+/// Gives back the unit a [`poll_proceed`] took, when the poll it allowed found nothing ready.
+pub(crate) fn refund() {
+    let _ = LEFT.try_with(|c| {
+        if let Some(n) = c.get() {
+            c.set(Some(n.saturating_add(1).min(BUDGET)));
+        }
+    });
+}

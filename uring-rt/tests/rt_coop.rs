@@ -1,0 +1,118 @@
+//! Cooperative budget: a task whose operations complete at once (the epoll driver runs them
+//! inline; a stream's stash serves kept bytes) still yields to the scheduler, so timers fire
+//! and other tasks run, as tokio's coop budget guarantees.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use uring_rt::runtime::DriverKind;
+use uring_rt::time::timeout;
+use uring_rt::Runtime;
+
+/// Runs `f` on its own thread and fails the test if it does not finish in 20 s (a task that
+/// never yields would hang the runtime forever).
+fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the runtime hung: a task that never yields starved the timer")
+}
+
+fn busy_nops_are_interrupted_by_a_timeout(kind: DriverKind) -> u64 {
+    bounded(move || {
+        let rt = Runtime::builder().driver(kind).build().unwrap();
+        rt.block_on(async {
+            let mut count = 0u64;
+            let res = timeout(Duration::from_millis(20), async {
+                loop {
+                    uring_rt::io::nop().await.unwrap();
+                    count += 1;
+                }
+            })
+            .await;
+            assert!(res.is_err());
+            count
+        })
+    })
+}
+
+#[test]
+fn a_loop_of_instant_ops_lets_its_timeout_fire_on_the_epoll_driver() {
+    assert!(busy_nops_are_interrupted_by_a_timeout(DriverKind::Epoll) > 0);
+}
+
+#[test]
+fn a_loop_of_instant_ops_lets_its_timeout_fire_on_io_uring() {
+    assert!(busy_nops_are_interrupted_by_a_timeout(DriverKind::IoUring) > 0);
+}
+
+#[test]
+fn two_busy_tasks_and_a_sleeper_all_make_progress_on_both_drivers() {
+    for kind in [DriverKind::Epoll, DriverKind::IoUring] {
+        let (a, b) = bounded(move || {
+            let rt = Runtime::builder().driver(kind).build().unwrap();
+            rt.block_on(async {
+                let stop = std::rc::Rc::new(std::cell::Cell::new(false));
+                let busy = |stop: std::rc::Rc<std::cell::Cell<bool>>| async move {
+                    let mut n = 0u64;
+                    while !stop.get() {
+                        uring_rt::io::nop().await.unwrap();
+                        n += 1;
+                    }
+                    n
+                };
+                let a = uring_rt::spawn(busy(stop.clone()));
+                let b = uring_rt::spawn(busy(stop.clone()));
+                // A third task that only sleeps: it must get its turn to stop the others.
+                let s = stop.clone();
+                uring_rt::spawn(async move {
+                    uring_rt::time::sleep(Duration::from_millis(20)).await;
+                    s.set(true);
+                })
+                .await
+                .unwrap();
+                (a.await.unwrap(), b.await.unwrap())
+            })
+        });
+        assert!(a > 0 && b > 0, "{kind:?}: {a} and {b} ops");
+    }
+}
+
+#[test]
+fn join_next_on_tasks_that_finished_at_once_yields_now_and_then() {
+    use futures::FutureExt;
+    uring_rt::start(async {
+        let mut set = uring_rt::task::JoinSet::new();
+        let done = std::rc::Rc::new(std::cell::Cell::new(0));
+        for i in 0..1000u32 {
+            let done = done.clone();
+            set.spawn(async move {
+                done.set(done.get() + 1);
+                i
+            });
+        }
+        // Let every task run to completion: then a `Pending` from `join_next` is the budget's.
+        while done.get() < 1000 {
+            uring_rt::yield_now().await;
+        }
+        let (mut joined, mut sum, mut yielded) = (0, 0u64, 0);
+        loop {
+            match set.join_next().now_or_never() {
+                Some(Some(res)) => {
+                    joined += 1;
+                    sum += u64::from(res.unwrap());
+                }
+                Some(None) => break,
+                None => {
+                    yielded += 1;
+                    uring_rt::yield_now().await;
+                }
+            }
+        }
+        assert_eq!(joined, 1000);
+        assert_eq!(sum, 999 * 1000 / 2);
+        assert!(yielded >= 1, "the budget never made join_next yield");
+    });
+}
