@@ -1,6 +1,7 @@
 //! Cooperative budget: a task whose operations complete at once (the epoll driver runs them
 //! inline; a stream's stash serves kept bytes) still yields to the scheduler, so timers fire
-//! and other tasks run, as tokio's coop budget guarantees.
+//! and other tasks run, as tokio's coop budget guarantees. (`JoinSet::join_next` under the
+//! budget: `task_joinset.rs`.)
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -78,41 +79,4 @@ fn two_busy_tasks_and_a_sleeper_all_make_progress_on_both_drivers() {
         });
         assert!(a > 0 && b > 0, "{kind:?}: {a} and {b} ops");
     }
-}
-
-#[test]
-fn join_next_on_tasks_that_finished_at_once_yields_now_and_then() {
-    use futures::FutureExt;
-    uring_rt::start(async {
-        let mut set = uring_rt::task::JoinSet::new();
-        let done = std::rc::Rc::new(std::cell::Cell::new(0));
-        for i in 0..1000u32 {
-            let done = done.clone();
-            set.spawn(async move {
-                done.set(done.get() + 1);
-                i
-            });
-        }
-        // Let every task run to completion: then a `Pending` from `join_next` is the budget's.
-        while done.get() < 1000 {
-            uring_rt::yield_now().await;
-        }
-        let (mut joined, mut sum, mut yielded) = (0, 0u64, 0);
-        loop {
-            match set.join_next().now_or_never() {
-                Some(Some(res)) => {
-                    joined += 1;
-                    sum += u64::from(res.unwrap());
-                }
-                Some(None) => break,
-                None => {
-                    yielded += 1;
-                    uring_rt::yield_now().await;
-                }
-            }
-        }
-        assert_eq!(joined, 1000);
-        assert_eq!(sum, 999 * 1000 / 2);
-        assert!(yielded >= 1, "the budget never made join_next yield");
-    });
 }

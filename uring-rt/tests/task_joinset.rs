@@ -232,26 +232,41 @@ fn abort_all_keeps_the_tasks_until_joined() {
 }
 
 #[test]
-fn finished_tasks_are_joined_without_waiting() {
-    // tokio returns Pending now and then here (its coop budget); uring-rt has no budget, so
-    // every finished task is ready at once.
+fn finished_tasks_are_joined_with_a_yield_now_and_then() {
+    // As tokio's `join_set_coop`: every task has finished, yet `join_next` returns Pending
+    // now and then (the cooperative budget of `block_on`'s poll is used up), and all are
+    // joined in the end.
     uring_rt::start(async {
         const N: usize = 1000;
         let done = Rc::new(Cell::new(0));
         let mut set = JoinSet::new();
-        for _ in 0..N {
+        for i in 0..N {
             let done = done.clone();
-            set.spawn(async move { done.set(done.get() + 1) });
+            set.spawn(async move {
+                done.set(done.get() + 1);
+                i
+            });
         }
+        // Every task finished: a `Pending` from `join_next` below is the budget's.
         while done.get() < N {
             uring_rt::yield_now().await;
         }
-        let mut count = 0;
-        while let Some(res) = set.join_next().now_or_never().expect("a finished task") {
-            res.unwrap();
-            count += 1;
+        let (mut count, mut sum, mut yielded) = (0, 0, 0);
+        loop {
+            match set.join_next().now_or_never() {
+                Some(Some(res)) => {
+                    sum += res.unwrap();
+                    count += 1;
+                }
+                Some(None) => break,
+                None => {
+                    yielded += 1;
+                    uring_rt::yield_now().await;
+                }
+            }
         }
-        assert_eq!(count, N);
+        assert_eq!((count, sum), (N, N * (N - 1) / 2));
+        assert!(yielded >= 1, "the budget never made join_next yield");
     });
 }
 
