@@ -260,39 +260,53 @@ const BUFFERED_WORKERS: usize = 4;
 
 /// Copies `extents` in chunks of `--bs`, with up to `--qd` workers pulling chunks.
 async fn copy_extents(job: &Rc<Job>, pair: &Rc<Pair>, extents: &[(u64, u64)]) -> Result<(), Error> {
-    let bs = job.options.bs as u64;
-    let chunks: Rc<Vec<(u64, u64)>> = Rc::new(
-        extents
-            .iter()
-            .flat_map(|&(start, end)| {
-                (start..end)
-                    .step_by(bs as usize)
-                    .map(move |pos| (pos, bs.min(end - pos)))
-            })
-            .collect(),
-    );
+    let chunks = Rc::new(split_extents(extents, job.options.bs as u64));
     let next = Rc::new(Cell::new(0));
     let workers = job.options.qd.min(chunks.len()).min(if pair.dst_direct {
         usize::MAX
     } else {
         BUFFERED_WORKERS
     });
+    run_workers(job, workers, || {
+        let (job, pair, chunks, next) = (job.clone(), pair.clone(), chunks.clone(), next.clone());
+        async move { chunk_worker(&job, &pair, &chunks, &next).await }
+    })
+    .await
+}
+
+/// The data extents `[start, end)` cut into `(pos, len)` chunks of at most `chunk` bytes.
+fn split_extents(extents: &[(u64, u64)], chunk: u64) -> Vec<(u64, u64)> {
+    let chunk = chunk.max(1);
+    extents
+        .iter()
+        .flat_map(|&(start, end)| {
+            (start..end)
+                .step_by(chunk as usize)
+                .map(move |pos| (pos, chunk.min(end - pos)))
+        })
+        .collect()
+}
+
+/// Runs `workers` copies of the worker `make` builds: all but one as tasks, one on this task.
+/// Each failure is recorded with the job (so the others stop); the first error is returned,
+/// a task that could not be joined counting as stopped.
+async fn run_workers<F, W>(job: &Rc<Job>, workers: usize, make: F) -> Result<(), Error>
+where
+    F: Fn() -> W,
+    W: std::future::Future<Output = Result<(), Error>> + 'static,
+{
     let mut handles = Vec::with_capacity(workers.saturating_sub(1));
     for _ in 1..workers {
-        let (job, pair, chunks, next) = (job.clone(), pair.clone(), chunks.clone(), next.clone());
+        let (job, worker) = (job.clone(), make());
         handles.push(uring_rt::spawn(async move {
-            let result = chunk_worker(&job, &pair, &chunks, &next).await;
+            let result = worker.await;
             if let Err(e) = &result {
                 job.record(e);
             }
             result
         }));
     }
-    let mut result = if workers > 0 {
-        chunk_worker(job, pair, &chunks, &next).await
-    } else {
-        Ok(())
-    };
+    let mut result = if workers > 0 { make().await } else { Ok(()) };
     if let Err(e) = &result {
         job.record(e);
     }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use uring_rt::fs::File;
 
-use super::Pair;
+use super::{run_workers, split_extents, Pair};
 use crate::job::{error, Error, Job};
 
 /// Files from this size are copied in the kernel; smaller ones stay on the ring, where their
@@ -54,46 +54,18 @@ pub(super) async fn copy_extents(
     pair: &Rc<Pair>,
     extents: &[(u64, u64)],
 ) -> Result<Vec<(u64, u64)>, Error> {
-    let chunk = chunk_len(job.options.bs as u64);
     let plan = Rc::new(Plan {
-        chunks: extents
-            .iter()
-            .flat_map(|&(start, end)| {
-                (start..end)
-                    .step_by(chunk as usize)
-                    .map(move |pos| (pos, chunk.min(end - pos)))
-            })
-            .collect(),
+        chunks: split_extents(extents, chunk_len(job.options.bs as u64)),
         next: Cell::new(0),
         unsupported: Cell::new(false),
         left: RefCell::new(Vec::new()),
     });
     let workers = WORKERS.min(job.options.qd).min(plan.chunks.len());
-    let mut handles = Vec::with_capacity(workers.saturating_sub(1));
-    for _ in 1..workers {
+    let result = run_workers(job, workers, || {
         let (job, pair, plan) = (job.clone(), pair.clone(), plan.clone());
-        handles.push(uring_rt::spawn(async move {
-            let result = worker(&job, &pair, &plan).await;
-            if let Err(e) = &result {
-                job.record(e);
-            }
-            result
-        }));
-    }
-    let mut result = if workers > 0 {
-        worker(job, pair, &plan).await
-    } else {
-        Ok(())
-    };
-    if let Err(e) = &result {
-        job.record(e);
-    }
-    for handle in handles {
-        let joined = handle.await.unwrap_or(Err(Error::Stopped));
-        if result.is_ok() {
-            result = joined;
-        }
-    }
+        async move { worker(&job, &pair, &plan).await }
+    })
+    .await;
     result?;
     let left = plan.left.take();
     Ok(left)
