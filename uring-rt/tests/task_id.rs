@@ -1,6 +1,6 @@
 //! Task ids (`uring_rt::task::Id`), as tokio's: unique among the process's tasks, the same
 //! from `JoinHandle::id`, `AbortHandle::id`, `task::id()` inside the task (also while its
-//! future is dropped), `JoinError::id` and `JoinSet::join_next_with_id`; `try_id` is `None`
+//! future is dropped, and inside a `spawn_blocking` closure), `JoinError::id` and `JoinSet::join_next_with_id`; `try_id` is `None`
 //! outside a task. `JoinError`'s text follows tokio's.
 
 use std::collections::HashSet;
@@ -148,5 +148,14 @@ fn join_set_gives_ids_with_outputs() {
         uring_rt::yield_now().await;
         assert_eq!(set.try_join_next_with_id().unwrap().unwrap(), (id, 5));
         assert!(set.try_join_next_with_id().is_none());
+    });
+}
+
+#[test]
+fn a_blocking_closure_sees_its_handles_id() {
+    uring_rt::start(async {
+        let handle = uring_rt::spawn_blocking(task::try_id);
+        let id = handle.id();
+        assert_eq!(handle.await.unwrap(), Some(id));
     });
 }

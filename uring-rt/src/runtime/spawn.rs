@@ -77,9 +77,14 @@ where
     });
     let job_slot = slot.clone();
     let handle = spawn(BlockingTask { slot });
+    // `task::id()` inside `f` is the handle's, as in tokio.
+    let id = handle.id();
     blocking::execute(Box::new(move |run: std::io::Result<()>| {
         let result = match run {
-            Ok(()) => catch_unwind(AssertUnwindSafe(f)),
+            Ok(()) => {
+                let _current = id.enter();
+                catch_unwind(AssertUnwindSafe(f))
+            }
             // Refused: the handle reports it as the job's failure (a `JoinError` whose panic
             // payload is the `io::Error`).
             Err(e) => Err(Box::new(e) as Box<dyn std::any::Any + Send>),
