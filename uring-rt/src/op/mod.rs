@@ -309,7 +309,7 @@ impl<T: OpCode> Future for Op<T> {
             (State::Unsubmitted, Some(ctx)) => {
                 // A poll that has completed its share of operations yields first (the epoll
                 // driver completes them inline; see `task::coop`).
-                if coop::poll_proceed(cx).is_pending() {
+                if coop::poll_proceed(cx.waker()).is_pending() {
                     return Poll::Pending;
                 }
                 let driver = &ctx.driver;
@@ -408,7 +408,7 @@ impl<T: OpCode> MultiOp<T> {
             }
             return Poll::Ready(Some(Err(context::no_runtime())));
         };
-        if coop::poll_proceed(cx).is_pending() {
+        if coop::poll_proceed(cx.waker()).is_pending() {
             return Poll::Pending;
         }
         let driver = &ctx.driver;

@@ -7,7 +7,7 @@
 //! limited.
 
 use std::cell::Cell;
-use std::task::{Context, Poll};
+use std::task::{Poll, Waker};
 
 /// Operations a task may complete in one poll (tokio's figure).
 const BUDGET: u32 = 128;
@@ -34,14 +34,14 @@ impl Drop for BudgetGuard {
     }
 }
 
-/// Takes one unit of the budget: `Ready` to go on, or `Pending` (with `cx`'s waker woken, so
-/// the task runs again after the others) when the poll has used it up.
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+/// Takes one unit of the budget: `Ready` to go on, or `Pending` (with `waker` woken, so the
+/// task runs again after the others) when the poll has used it up.
+pub(crate) fn poll_proceed(waker: &Waker) -> Poll<()> {
     let left = LEFT.try_with(Cell::get).ok().flatten();
     match left {
         None => Poll::Ready(()),
         Some(0) => {
-            cx.waker().wake_by_ref();
+            waker.wake_by_ref();
             Poll::Pending
         }
         Some(n) => {

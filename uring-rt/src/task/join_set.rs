@@ -323,7 +323,7 @@ impl<T> JoinSet<T> {
         }
         if let Some(waiter) = waiter {
             // A set of tasks that finish at once still lets the others run (`task::coop`).
-            if super::coop::poll_proceed(&mut Context::from_waker(waiter)).is_pending() {
+            if super::coop::poll_proceed(waiter).is_pending() {
                 return Poll::Pending;
             }
             self.ready.register(waiter);
