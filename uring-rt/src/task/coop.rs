@@ -59,3 +59,16 @@ pub(crate) fn refund() {
         }
     });
 }
+
+/// Whether the poll running on this thread may still complete an operation (always, outside a
+/// budgeted poll). `Timeout` asks it to tell its future's exhausting the budget from its own.
+pub(crate) fn has_budget_remaining() -> bool {
+    LEFT.try_with(Cell::get).ok().flatten() != Some(0)
+}
+
+/// Runs `f` with no budget limit, then restores the enclosing poll's budget.
+pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    let prev = LEFT.try_with(|c| c.replace(None)).ok().flatten();
+    let _restore = BudgetGuard { prev };
+    f()
+}
