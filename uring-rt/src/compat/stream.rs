@@ -86,8 +86,8 @@ macro_rules! write_impl {
 
 read_impl!(TcpStream, UnixStream, OwnedReadHalf);
 write_impl!(
-    TcpStream => |s| s.shutdown(std::net::Shutdown::Write),
-    UnixStream => |s| s.shutdown(std::net::Shutdown::Write),
+    TcpStream => |s| s.shutdown_write(),
+    UnixStream => |s| s.shutdown_write(),
     OwnedWriteHalf => |s| s.shutdown()
 );
 

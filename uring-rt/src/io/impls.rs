@@ -1,7 +1,6 @@
 //! The owned-buffer traits for the stream sockets and their halves.
 
 use std::io;
-use std::net::Shutdown;
 
 use super::{AsyncReadOwned, AsyncWriteOwned};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
@@ -25,7 +24,7 @@ macro_rules! stream_impls {
             }
 
             async fn shutdown(&mut self) -> io::Result<()> {
-                <$t>::shutdown(self, Shutdown::Write)
+                <$t>::shutdown_write(self)
             }
         }
     )*};

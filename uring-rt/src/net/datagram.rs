@@ -33,6 +33,16 @@ pub(crate) async fn recv_from<B: IoBufMut>(
     (res, one(bufs))
 }
 
+/// Copies the next datagram into `buf` with its sender's address, leaving it queued
+/// (`recvmsg` with `MSG_PEEK`).
+pub(crate) async fn peek_from<B: IoBufMut>(
+    fd: &SharedFd<()>,
+    buf: B,
+) -> BufResult<(usize, RawAddr), B> {
+    let (res, bufs) = Op::new(op::RecvMsg::peek(InputPermit::new(fd.share()), vec![buf])).await;
+    (res, one(bufs))
+}
+
 fn one<B>(mut bufs: Vec<B>) -> B {
     bufs.pop().expect("one buffer in, one buffer out")
 }

@@ -14,9 +14,18 @@ use crate::op::{FdExt, SharedFd};
 ///
 /// When the duplicate cannot be made (the process is out of descriptors).
 pub(crate) fn into_owned<X: FdExt>(fd: SharedFd<X>) -> OwnedFd {
+    try_into_owned(fd).unwrap_or_else(|e| panic!("into_raw_fd: {e}"))
+}
+
+/// As [`into_owned`], with the duplicate's failure (`EMFILE`) as an error.
+pub(crate) fn try_into_owned<X: FdExt>(fd: SharedFd<X>) -> std::io::Result<OwnedFd> {
     let keep = match fd.take_or_keep() {
-        Ok(Some(owned)) => return owned,
-        Ok(None) => panic!("into_raw_fd: the socket's fd was already given up"),
+        Ok(Some(owned)) => return Ok(owned),
+        Ok(None) => {
+            return Err(std::io::Error::other(
+                "the socket's fd was already given up",
+            ))
+        }
         // Others (ops whose futures were dropped) still hold the fd: `keep` keeps it open
         // while it is duplicated.
         Err(keep) => keep,
@@ -27,12 +36,12 @@ pub(crate) fn into_owned<X: FdExt>(fd: SharedFd<X>) -> OwnedFd {
     let dup = unsafe { libc::fcntl(raw, libc::F_DUPFD_CLOEXEC, 0) };
     let err = std::io::Error::last_os_error();
     drop(keep);
-    assert!(dup >= 0, "into_raw_fd: cannot duplicate fd {raw}: {err}");
+    if dup < 0 {
+        return Err(err);
+    }
     // SAFETY: `dup` is a fresh descriptor that nothing else owns.
     #[allow(unsafe_code)]
-    unsafe {
-        OwnedFd::from_raw_fd(dup)
-    }
+    Ok(unsafe { OwnedFd::from_raw_fd(dup) })
 }
 
 /// Implements the four fd traits for `$t`, whose `SharedFd` is the field path `$field`

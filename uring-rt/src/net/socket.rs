@@ -22,11 +22,19 @@ pub(crate) fn in_runtime() -> bool {
     crate::runtime::context::is_entered()
 }
 
-/// The address of the Unix socket at `path`. A NUL byte would end the name the kernel sees
-/// early (binding or reaching another file), so, as std does, such a path is refused.
+/// The address of the Unix socket at `path`. As tokio does on Linux, a path that starts
+/// with a NUL byte (`"\0name"`) is the abstract name after it. Elsewhere a NUL byte would end
+/// the name the kernel sees early (binding or reaching another file), so, as std does, such
+/// a path is refused.
 pub(crate) fn unix_path_addr(path: &std::path::Path) -> io::Result<SockAddr> {
+    use std::os::linux::net::SocketAddrExt;
     use std::os::unix::ffi::OsStrExt;
-    if path.as_os_str().as_bytes().contains(&0) {
+    let bytes = path.as_os_str().as_bytes();
+    if let Some(name) = bytes.strip_prefix(b"\0") {
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+        return crate::op::unix_sock(&addr);
+    }
+    if bytes.contains(&0) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a Unix socket path must not contain a NUL byte",

@@ -173,4 +173,26 @@ impl StreamCore {
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         SockRef::from(&self.fd).shutdown(how)
     }
+
+    /// Shuts down the write side as `AsyncWrite::poll_shutdown` does in tokio: a connection
+    /// that is already gone (`ENOTCONN`: reset by the peer, or closed on both sides) has
+    /// nothing left to shut down, so that is `Ok`.
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match self.shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            res => res,
+        }
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by reading it.
+    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+        SockRef::from(&self.fd).take_error()
+    }
+
+    /// The stream's fd for a std socket, in nonblocking mode as tokio's `into_std` gives it.
+    pub(crate) fn into_std_fd(self) -> io::Result<OwnedFd> {
+        let fd = super::fd_traits::try_into_owned(self.fd)?;
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(fd)
+    }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::time::Duration;
 
 use socket2::{SockAddr, SockRef, Type};
 
@@ -346,6 +347,157 @@ impl TcpStream {
         SockRef::from(&self.core.fd).nodelay()
     }
 
+    /// Sets `SO_LINGER`: how long dropping the stream may wait for unsent bytes
+    /// (`None`: the kernel sends them in the background). Dropping never blocks the ring's
+    /// thread here, as the close is an `IORING_OP_CLOSE`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    /// uring_rt::start(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(c.linger().unwrap(), None);
+    ///     c.set_linger(Some(Duration::from_secs(1))).unwrap();
+    ///     assert_eq!(c.linger().unwrap(), Some(Duration::from_secs(1)));
+    /// });
+    /// ```
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        SockRef::from(&self.core.fd).set_linger(dur)
+    }
+
+    /// Sets `SO_LINGER` to zero: dropping the stream resets the connection (`RST`) instead
+    /// of closing it, as tokio's `set_zero_linger`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    /// uring_rt::start(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    ///     c.set_zero_linger().unwrap();
+    ///     assert_eq!(c.linger().unwrap(), Some(Duration::ZERO));
+    /// });
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
+    }
+
+    /// The `SO_LINGER` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_linger`](TcpStream::set_linger).
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        SockRef::from(&self.core.fd).linger()
+    }
+
+    /// Sets `IP_TTL`: the time to live of sent packets.
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt` (`InvalidInput` for a value over 255).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    /// uring_rt::start(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    ///     c.set_ttl(42).unwrap();
+    ///     assert_eq!(c.ttl().unwrap(), 42);
+    /// });
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        SockRef::from(&self.core.fd).set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_ttl`](TcpStream::set_ttl).
+    pub fn ttl(&self) -> io::Result<u32> {
+        SockRef::from(&self.core.fd).ttl()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), clearing it: `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    /// uring_rt::start(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    ///     assert!(c.take_error().unwrap().is_none());
+    /// });
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.core.take_error()
+    }
+
+    /// Turns the stream into a std one, in nonblocking mode as tokio's `into_std` does
+    /// (call `set_nonblocking(false)` for blocking I/O). Bytes a dropped read left with the
+    /// stream are not carried over.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl` (making the socket nonblocking, or duplicating an fd that an
+    /// operation whose future was dropped still uses).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use uring_rt::net::{TcpListener, TcpStream};
+    /// uring_rt::start(async {
+    ///     let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+    ///     let (s, _) = l.accept().await.unwrap();
+    ///     let mut s = s.into_std().unwrap();
+    ///     s.set_nonblocking(false).unwrap();
+    ///     c.write_all(b"std").await.0.unwrap();
+    ///     let mut buf = [0; 3];
+    ///     s.read_exact(&mut buf).unwrap();
+    ///     assert_eq!(&buf, b"std");
+    /// });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.core.into_std_fd()?.into())
+    }
+
+    /// Shuts down the write side as tokio's `AsyncWriteExt::shutdown` does (a connection
+    /// already gone is `Ok`).
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        self.core.shutdown_write()
+    }
+
     /// The peer's address.
     ///
     /// # Errors
@@ -398,7 +550,7 @@ impl TcpStream {
     /// });
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        super::split::split(self.core)
+        super::split::split(self.core, super::split::Kind::Tcp)
     }
 }
 

@@ -189,6 +189,97 @@ impl UdpSocket {
         (res.and_then(|(n, addr)| Ok((n, addr.as_inet()?))), buf)
     }
 
+    /// Copies the next datagram into `buf` with its sender's address, without taking it
+    /// off the queue (`MSG_PEEK`): the next `recv_from` or `peek_from` returns it again.
+    /// Waits for a datagram.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_from`](UdpSocket::recv_from).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::UdpSocket;
+    /// uring_rt::start(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     a.send_to(b"hi", b.local_addr().unwrap()).await.0.unwrap();
+    ///     let (res, buf) = b.peek_from(Vec::with_capacity(8)).await;
+    ///     assert_eq!(res.unwrap(), (2, a.local_addr().unwrap()));
+    ///     assert_eq!(buf, b"hi");
+    ///     let (res, buf) = b.recv_from(Vec::with_capacity(8)).await;
+    ///     assert_eq!(res.unwrap().0, 2);
+    ///     assert_eq!(buf, b"hi");
+    /// });
+    /// ```
+    #[must_use = "the buffer comes back with the result"]
+    pub async fn peek_from<B: IoBufMut>(&self, buf: B) -> BufResult<(usize, SocketAddr), B> {
+        let (res, buf) = datagram::peek_from(&self.fd, buf).await;
+        (res.and_then(|(n, addr)| Ok((n, addr.as_inet()?))), buf)
+    }
+
+    /// The sender of the next datagram, which stays queued. Waits for a datagram.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_from`](UdpSocket::recv_from).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::net::UdpSocket;
+    /// uring_rt::start(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    ///     a.send_to(b"hi", b.local_addr().unwrap()).await.0.unwrap();
+    ///     assert_eq!(b.peek_sender().await.unwrap(), a.local_addr().unwrap());
+    ///     assert_eq!(b.recv(Vec::with_capacity(8)).await.1, b"hi");
+    /// });
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        // An empty buffer: only the address is wanted.
+        let (res, _) = self.peek_from(Vec::new()).await;
+        res.map(|(_, addr)| addr)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), clearing it: `None` when there is none.
+    /// After an ICMP "port unreachable" for a datagram a connected socket sent, it is
+    /// `ConnectionRefused`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// assert!(s.take_error().unwrap().is_none());
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        SockRef::from(&self.fd).take_error()
+    }
+
+    /// Turns the socket into a std one, in nonblocking mode as tokio's `into_std` does.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let addr = s.local_addr().unwrap();
+    /// assert_eq!(s.into_std().unwrap().local_addr().unwrap(), addr);
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        let fd = super::fd_traits::try_into_owned(self.fd)?;
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(fd.into())
+    }
+
     /// The address this socket is bound to.
     ///
     /// # Errors
@@ -261,6 +352,84 @@ impl UdpSocket {
         SockRef::from(&self.fd).set_ttl(ttl)
     }
 
+    /// The `IP_TTL` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// s.set_ttl(42).unwrap();
+    /// assert_eq!(s.ttl().unwrap(), 42);
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        SockRef::from(&self.fd).ttl()
+    }
+
+    /// Sets the IPv4 type-of-service byte (`IP_TOS`).
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// s.set_tos_v4(96).unwrap();
+    /// assert_eq!(s.tos_v4().unwrap(), 96);
+    /// ```
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        SockRef::from(&self.fd).set_tos(tos)
+    }
+
+    /// The `IP_TOS` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_tos_v4`](UdpSocket::set_tos_v4).
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        SockRef::from(&self.fd).tos()
+    }
+
+    /// Sets the IPv6 traffic class (`IPV6_TCLASS`).
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt` (an IPv4 socket has none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// if let Ok(s) = uring_rt::net::UdpSocket::bind("[::1]:0") {
+    ///     s.set_tclass_v6(96).unwrap();
+    ///     assert_eq!(s.tclass_v6().unwrap(), 96);
+    /// }
+    /// ```
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        SockRef::from(&self.fd).set_tclass_v6(tclass)
+    }
+
+    /// The `IPV6_TCLASS` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_tclass_v6`](UdpSocket::set_tclass_v6).
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        SockRef::from(&self.fd).tclass_v6()
+    }
+
     /// Sets `IP_MULTICAST_LOOP`: whether multicast datagrams we send come back to us.
     ///
     /// # Errors
@@ -277,6 +446,54 @@ impl UdpSocket {
         SockRef::from(&self.fd).set_multicast_loop_v4(on)
     }
 
+    /// The `IP_MULTICAST_LOOP` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// s.set_multicast_loop_v4(false).unwrap();
+    /// assert!(!s.multicast_loop_v4().unwrap());
+    /// ```
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        SockRef::from(&self.fd).multicast_loop_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`: whether IPv6 multicast datagrams we send come back to us.
+    ///
+    /// # Errors
+    ///
+    /// The error of `setsockopt` (an IPv4 socket has no such option).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// if let Ok(s) = uring_rt::net::UdpSocket::bind("[::1]:0") {
+    ///     s.set_multicast_loop_v6(false).unwrap();
+    ///     assert!(!s.multicast_loop_v6().unwrap());
+    /// }
+    /// ```
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        SockRef::from(&self.fd).set_multicast_loop_v6(on)
+    }
+
+    /// The `IPV6_MULTICAST_LOOP` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`set_multicast_loop_v6`](UdpSocket::set_multicast_loop_v6).
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        SockRef::from(&self.fd).multicast_loop_v6()
+    }
+
     /// Sets `IP_MULTICAST_TTL`.
     ///
     /// # Errors
@@ -291,6 +508,23 @@ impl UdpSocket {
     /// ```
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         SockRef::from(&self.fd).set_multicast_ttl_v4(ttl)
+    }
+
+    /// The `IP_MULTICAST_TTL` setting.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// s.set_multicast_ttl_v4(40).unwrap();
+    /// assert_eq!(s.multicast_ttl_v4().unwrap(), 40);
+    /// ```
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        SockRef::from(&self.fd).multicast_ttl_v4()
     }
 
     /// Joins IPv4 multicast group `group` on the interface with address `interface`

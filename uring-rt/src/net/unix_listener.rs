@@ -46,7 +46,8 @@ impl fmt::Debug for UnixListener {
 }
 
 impl UnixListener {
-    /// Binds to the file system path `path` and listens (backlog 1024).
+    /// Binds to the file system path `path` and listens (backlog 1024). As in tokio, a
+    /// path that starts with a NUL byte (`"\0name"`) is an abstract name.
     ///
     /// # Errors
     ///

@@ -51,7 +51,8 @@ impl UnixStream {
         UnixStream { core }
     }
 
-    /// Connects to the socket at `path` (`IORING_OP_SOCKET` + `IORING_OP_CONNECT`).
+    /// Connects to the socket at `path` (`IORING_OP_SOCKET` + `IORING_OP_CONNECT`). As in
+    /// tokio, a path that starts with a NUL byte (`"\0name"`) is an abstract name.
     ///
     /// # Errors
     ///
@@ -293,13 +294,67 @@ impl UnixStream {
         unix_addr(&SockRef::from(&self.core.fd).peer_addr()?)
     }
 
+    /// The credentials of the peer process (`SO_PEERCRED`), as tokio's `peer_cred`.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// See [`UCred`](super::UCred).
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        super::ucred::peer_cred(std::os::fd::AsFd::as_fd(&self.core.fd))
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), clearing it: `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// The error of `getsockopt`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = uring_rt::net::UnixStream::pair().unwrap();
+    /// assert!(a.take_error().unwrap().is_none());
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.core.take_error()
+    }
+
+    /// Turns the stream into a std one, in nonblocking mode as tokio's `into_std` does
+    /// (call `set_nonblocking(false)` for blocking I/O). Bytes a dropped read left with the
+    /// stream are not carried over.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = uring_rt::net::UnixStream::pair().unwrap();
+    /// let a = a.into_std().unwrap();
+    /// assert!(a.local_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.core.into_std_fd()?.into())
+    }
+
+    /// Shuts down the write side as tokio's `AsyncWriteExt::shutdown` does (a connection
+    /// already gone is `Ok`).
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        self.core.shutdown_write()
+    }
+
     /// Splits into read and write halves usable from two tasks at once.
     ///
     /// # Examples
     ///
     /// See [`OwnedReadHalf`].
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        super::split::split(self.core)
+        super::split::split(self.core, super::split::Kind::Unix)
     }
 }
 

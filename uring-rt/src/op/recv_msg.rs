@@ -16,6 +16,8 @@ pub(crate) struct RecvMsg<B> {
     permit: InputPermit,
     bufs: Vec<B>,
     msg: Box<MsgHdr>,
+    /// `MSG_PEEK`: the data stays queued; a dropped peek keeps none of it.
+    peek: bool,
 }
 
 impl<B: IoBufMut> RecvMsg<B> {
@@ -29,7 +31,21 @@ impl<B: IoBufMut> RecvMsg<B> {
             .collect();
         let mut msg = MsgHdr::new(iov, None);
         msg.want_addr();
-        RecvMsg { permit, bufs, msg }
+        RecvMsg {
+            permit,
+            bufs,
+            msg,
+            peek: false,
+        }
+    }
+
+    /// A receive with `MSG_PEEK`: copies the next datagram (or queued bytes) and the
+    /// sender's address without consuming them.
+    pub(crate) fn peek(permit: InputPermit, bufs: Vec<B>) -> RecvMsg<B> {
+        RecvMsg {
+            peek: true,
+            ..RecvMsg::new(permit, bufs)
+        }
     }
 }
 
@@ -40,7 +56,9 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
     fn leak(self) {
         // The buffers and the header may still be used: they stay allocated; the stream's
         // reads go on.
-        let RecvMsg { permit, bufs, msg } = self;
+        let RecvMsg {
+            permit, bufs, msg, ..
+        } = self;
         std::mem::forget((bufs, msg));
         drop(permit);
     }
@@ -57,7 +75,9 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
 
     fn create_entry_on(&mut self, ring: u64) -> squeue::Entry {
         let hdr = &mut self.msg.hdr as *mut libc::msghdr;
+        let flags = if self.peek { libc::MSG_PEEK as u32 } else { 0 };
         socket_target!(self.permit.fd(), ring, |fd| opcode::RecvMsg::new(fd, hdr)
+            .flags(flags)
             .build())
     }
 
@@ -81,6 +101,10 @@ unsafe impl<B: IoBufMut> OpCode for RecvMsg<B> {
             self.permit.keep_error(-c.result);
             return;
         };
+        if self.peek {
+            // Peeked bytes are still queued: the next read gets them from the kernel.
+            return;
+        }
         let mut left = n as usize;
         for b in &self.bufs {
             let k = left.min(b.bytes_total());
