@@ -29,7 +29,7 @@ pub(crate) type StreamFd = SharedFd<Gate>;
 
 /// A stream fd for `fd`.
 pub(crate) fn stream_fd(fd: OwnedFd) -> StreamFd {
-    SharedFd::with_ext(fd, Gate::default())
+    SharedFd::with_ext(fd, Gate::default()).close_at_once()
 }
 
 /// A stream fd for the connected socket `fd`, with a slot in the current ring's

@@ -3,8 +3,11 @@
 //! Every call that moves bytes takes its buffer by value and returns it with the result
 //! ([`BufResult`](crate::buf::BufResult)); each is one SQE (`RECV`, `SEND`, `SENDMSG`,
 //! `RECVMSG`, `SEND_ZC`, `ACCEPT`, `CONNECT`, `SOCKET`). Socket types are `Send + Sync`:
-//! the fd is shared with the operations in flight on it and closed (by an async
-//! `IORING_OP_CLOSE`) only after the last one completed.
+//! the fd is shared with the operations in flight on it and closed only after the last one
+//! completed: a stream by an async `IORING_OP_CLOSE` (a lingering close never blocks the
+//! ring), a listener or a datagram socket by `close(2)` on the spot, so that, as with std
+//! and tokio, its address is free once the drop returned (bind the port again, or get
+//! `ConnectionRefused` for the next datagram sent to it).
 //!
 //! # Nothing is lost when a future is dropped
 //!

@@ -80,13 +80,16 @@ pub(crate) fn close_in_background(fd: RawFd) {
             // SAFETY: the SQE carries no pointer.
             unsafe { driver.submit_orphan(entry, Box::new(Closing(fd))) };
         }
-        _ => {
-            // Epoll rings that registered the number must forget it before it is reused.
-            crate::driver::closing(fd);
-            // SAFETY: `fd` is owned by the caller, which gives it up here.
-            unsafe { libc::close(fd) };
-        }
+        _ => close_now(fd),
     }
+}
+
+/// Closes `fd` with `close(2)` on this thread, now (the caller owns `fd` and gives it up).
+pub(crate) fn close_now(fd: RawFd) {
+    // Epoll rings that registered the number must forget it before it is reused.
+    crate::driver::closing(fd);
+    // SAFETY: `fd` is owned by the caller, which gives it up here.
+    unsafe { libc::close(fd) };
 }
 
 /// Empties `slot` of `driver`'s registered-file table without waiting (`close_direct`: an

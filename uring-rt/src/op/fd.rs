@@ -11,7 +11,9 @@
 //! - The close goes through [`close_in_background`](super::close::close_in_background): an
 //!   `IORING_OP_CLOSE` nobody waits for when a runtime is entered on the dropping thread,
 //!   else `close(2)` on the spot (correct then: no op holds the fd any more), so a fd dropped
-//!   off its runtime's thread is closed too.
+//!   off its runtime's thread is closed too. An fd made with [`SharedFd::close_at_once`]
+//!   (listeners, datagram sockets, whose address must be free when their owner drops them)
+//!   is always closed with `close(2)` on the spot ([`close_now`](super::close::close_now)).
 //! - A stream socket may also sit in a slot of one ring's registered-file table (a *direct
 //!   descriptor*, `Builder::direct_descriptors`): `fixed` names `(ring id, slot)`, reserved
 //!   when the `SharedFd` is made and never changed; an `IORING_OP_FILES_UPDATE` queued then
@@ -33,7 +35,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::close::close_in_background;
+use super::close::{close_in_background, close_now};
 use super::register_files;
 
 /// Builds an SQE with `types::Fixed(slot)` when `$slot` (an `Option<u32>`) is a slot of the
@@ -104,6 +106,11 @@ struct Inner<X: ?Sized> {
     fixed: Option<(NonZeroU64, u32)>,
     /// The kernel put the socket in its `fixed` slot (the install's completion said so).
     installed: AtomicBool,
+    /// Closed with `close(2)` when the last clone drops, not in the background: the socket
+    /// holds an address (a listener, a datagram socket) that must be free once its owner
+    /// dropped it, as with std and tokio (rebinding the port, an ICMP "port unreachable"
+    /// for the next datagram sent to it).
+    close_at_once: bool,
     ext: X,
 }
 
@@ -132,9 +139,20 @@ impl<X: FdExt> SharedFd<X> {
                 fd: fd.into_raw_fd(),
                 fixed: None,
                 installed: AtomicBool::new(false),
+                close_at_once: false,
                 ext,
             }),
         }
+    }
+
+    /// Makes the close of the last clone a `close(2)` on the spot (see `Inner::close_at_once`)
+    /// rather than an `IORING_OP_CLOSE` queued for the next submission. For sockets whose
+    /// close never blocks (no `SO_LINGER` wait): listeners, datagram sockets.
+    pub(crate) fn close_at_once(mut self) -> SharedFd<X> {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.close_at_once = true;
+        }
+        self
     }
 
     /// Takes ownership of the stream socket `fd`, with the extension `ext`, and gives it a
@@ -148,6 +166,7 @@ impl<X: FdExt> SharedFd<X> {
                 fd: fd.into_raw_fd(),
                 fixed,
                 installed: AtomicBool::new(false),
+                close_at_once: false,
                 ext,
             }),
         };
@@ -189,9 +208,10 @@ impl<X: FdExt> SharedFd<X> {
 }
 
 impl SharedFd<()> {
-    /// Takes ownership of `fd`, with no extension.
+    /// Takes ownership of the socket `fd` (a datagram socket, or one being connected), with
+    /// no extension; closed at once when the last clone drops.
     pub(crate) fn new(fd: OwnedFd) -> SharedFd<()> {
-        SharedFd::with_ext(fd, ())
+        SharedFd::with_ext(fd, ()).close_at_once()
     }
 }
 
@@ -247,7 +267,9 @@ impl<X: ?Sized> Drop for Inner<X> {
         // The last clone: no op uses the fd any more; empty its slot, close it without
         // blocking the ring.
         self.leave_slot();
-        if self.fd >= 0 {
+        if self.fd >= 0 && self.close_at_once {
+            close_now(self.fd);
+        } else if self.fd >= 0 {
             close_in_background(self.fd);
         }
     }
