@@ -430,3 +430,28 @@ fn a_listener_adopted_outside_a_runtime_works_inside_one() {
         assert_eq!(s.peer_addr().unwrap(), peer);
     });
 }
+
+/// What tokio's tests rely on throughout (a listener dropped, its port bound again): a
+/// dropped listener's address is free before the next statement, with an open connection
+/// still about; so is a dropped UDP socket's.
+#[test]
+fn a_dropped_listeners_port_is_free_at_once() {
+    uring_rt::start(async {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (c, a) = futures::join!(TcpStream::connect(addr), l.accept());
+        let (c, (s, _)) = (c.unwrap(), a.unwrap());
+        drop(l);
+        let l = TcpListener::bind(addr).expect("the port is free");
+        let (c2, a2) = futures::join!(TcpStream::connect(addr), l.accept());
+        assert_eq!(a2.unwrap().1, c2.unwrap().local_addr().unwrap());
+        // The first connection is unaffected.
+        c.write_all(b"ok").await.0.unwrap();
+        assert_eq!(s.read(Vec::with_capacity(4)).await.1, b"ok");
+
+        let u = uring_rt::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let uaddr = u.local_addr().unwrap();
+        drop(u);
+        uring_rt::net::UdpSocket::bind(uaddr).expect("the UDP port is free");
+    });
+}
