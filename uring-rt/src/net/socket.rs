@@ -54,7 +54,13 @@ pub(crate) async fn new_socket(domain: Domain, ty: Type) -> io::Result<OwnedFd> 
 
 /// A socket connected to `addr` through the ring.
 pub(crate) async fn connect(addr: &SockAddr, ty: Type) -> io::Result<OwnedFd> {
-    let fd = SharedFd::new(new_socket(addr.domain(), ty).await?);
+    connect_socket(new_socket(addr.domain(), ty).await?, addr).await
+}
+
+/// Connects the socket `fd` (made, and maybe bound, by the caller) to `addr` through the
+/// ring; on failure the socket is closed.
+pub(crate) async fn connect_socket(fd: OwnedFd, addr: &SockAddr) -> io::Result<OwnedFd> {
+    let fd = SharedFd::new(fd);
     Op::new(op::Connect::new(fd.share(), RawAddr::from_sock(addr))).await?;
     // The op gave its clone back with its completion: ours is the last.
     fd.try_take()
