@@ -472,3 +472,34 @@ fn unix_pair_peer_credentials_are_this_process() {
         );
     });
 }
+
+/// The errors tokio users meet without a peer, which are the kernel's in both runtimes:
+/// `NotConnected` for the peer of an unconnected socket and for a send from an unconnected
+/// Unix datagram socket, `EDESTADDRREQ` for a send from an unconnected UDP socket,
+/// `ConnectionRefused` at a socket file whose listener is gone (closed by its drop).
+#[test]
+fn datagram_and_stream_errors_without_a_peer() {
+    let dir = sock_dir();
+    let path = dir.path().join("stale.sock");
+    uring_rt::start(async {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert_eq!(udp.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+        let (res, _) = udp.send(MSG).await;
+        assert_eq!(res.unwrap_err().raw_os_error(), Some(libc::EDESTADDRREQ));
+
+        let d = UnixDatagram::unbound().unwrap();
+        assert_eq!(d.peer_addr().unwrap_err().kind(), ErrorKind::NotConnected);
+        let (res, _) = d.send(MSG).await;
+        assert_eq!(res.unwrap_err().kind(), ErrorKind::NotConnected);
+
+        let listener = UnixListener::bind(&path).unwrap();
+        drop(listener);
+        assert!(path.exists(), "the socket file stays, as in tokio");
+        let e = UnixStream::connect(&path).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+        let e = UnixListener::bind(&path).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AddrInUse);
+        let e = d.connect(&path).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+    });
+}

@@ -120,8 +120,9 @@ impl UdpSocket {
     ///
     /// # Errors
     ///
-    /// `NotConnected` when not connected; `ConnectionRefused` after the peer's port
-    /// answered an earlier datagram with ICMP unreachable; `Other` outside a runtime.
+    /// `EDESTADDRREQ` (`raw_os_error`) when not connected; `ConnectionRefused` after the
+    /// peer's port answered an earlier datagram with ICMP unreachable; `Other` outside a
+    /// runtime.
     ///
     /// # Examples
     ///
