@@ -102,6 +102,7 @@ mod ucred;
 mod udp;
 mod unix_datagram;
 mod unix_listener;
+mod unix_socket;
 mod unix_stream;
 
 pub use addr::ToSocketAddrs;
@@ -119,4 +120,5 @@ pub use ucred::UCred;
 pub use udp::UdpSocket;
 pub use unix_datagram::UnixDatagram;
 pub use unix_listener::UnixListener;
+pub use unix_socket::UnixSocket;
 pub use unix_stream::UnixStream;

@@ -173,6 +173,26 @@ impl TcpListener {
         Incoming::new(self.fd.clone())
     }
 
+    /// Turns the listener into a std one, in nonblocking mode as tokio's `into_std` does.
+    /// A connection accepted for a dropped `accept` and kept for the next one is closed.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = uring_rt::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let addr = l.local_addr().unwrap();
+    /// assert_eq!(l.into_std().unwrap().local_addr().unwrap(), addr);
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let fd = super::fd_traits::try_into_owned(self.fd)?;
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(fd.into())
+    }
+
     /// The address this listener is bound to.
     ///
     /// # Errors

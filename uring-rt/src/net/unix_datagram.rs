@@ -132,6 +132,44 @@ impl UnixDatagram {
         ))
     }
 
+    /// Makes a socket of a std one, as tokio's `from_std`.
+    ///
+    /// # Errors
+    ///
+    /// None today; kept fallible for parity with other runtimes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = std::os::unix::net::UnixDatagram::pair().unwrap();
+    /// let a = uring_rt::net::UnixDatagram::from_std(a).unwrap();
+    /// assert!(a.local_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            fd: SharedFd::new(socket.into()),
+        })
+    }
+
+    /// Turns the socket into a std one, in nonblocking mode as tokio's `into_std` does.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, _b) = uring_rt::net::UnixDatagram::pair().unwrap();
+    /// let a = a.into_std().unwrap();
+    /// assert!(a.peer_addr().unwrap().is_unnamed());
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        let fd = super::fd_traits::try_into_owned(self.fd)?;
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(fd.into())
+    }
+
     /// Sets the default peer (`connect(2)`; it does not block for datagram sockets).
     ///
     /// # Errors

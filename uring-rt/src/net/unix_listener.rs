@@ -151,6 +151,27 @@ impl UnixListener {
         UnixIncoming::new(self.fd.clone())
     }
 
+    /// Turns the listener into a std one, in nonblocking mode as tokio's `into_std` does.
+    /// A connection accepted for a dropped `accept` and kept for the next one is closed.
+    ///
+    /// # Errors
+    ///
+    /// The error of `fcntl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let l = uring_rt::net::UnixListener::bind(dir.path().join("s")).unwrap();
+    /// let l = l.into_std().unwrap();
+    /// assert!(l.local_addr().unwrap().as_pathname().is_some());
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
+        let fd = super::fd_traits::try_into_owned(self.fd)?;
+        SockRef::from(&fd).set_nonblocking(true)?;
+        Ok(fd.into())
+    }
+
     /// The address this listener is bound to.
     ///
     /// # Errors
