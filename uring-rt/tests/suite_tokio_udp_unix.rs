@@ -1,5 +1,5 @@
 //! tokio's datagram and Unix-socket tests (`tokio/tests/udp.rs`, `uds_datagram.rs`,
-//! `uds_stream.rs`, `uds_split.rs`, `uds_cred.rs`) restated for `uring_rt::net`: tokio's
+//! `uds_stream.rs`, `uds_split.rs`, `uds_cred.rs`, `uds_socket.rs`) restated for `uring_rt::net`: tokio's
 //! `recv_buf(&mut vec)` is our `recv(Vec::with_capacity(n))` (the received length becomes
 //! the vector's length), `AsyncWriteExt::shutdown` is `AsyncWriteOwned::shutdown`.
 //!
@@ -8,8 +8,6 @@
 //!   `try_peek*`, `poll_send`/`poll_recv`/`poll_peek*`) and the fill-the-queue
 //!   `try_send_recv_never_block`: a completion-based API has no readiness or `WouldBlock`
 //!   to observe; each test's data check is made below with the awaited calls.
-//! - `uds_socket.rs` (`UnixSocket`, a socket configured before it is bound or connected):
-//!   no equivalent type here.
 //! - Borrowed `split()` in `uds_split.rs`: owned halves are used (ours are not tied to a
 //!   borrow).
 
@@ -18,7 +16,7 @@ use std::os::linux::net::SocketAddrExt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use uring_rt::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use uring_rt::net::{UdpSocket, UnixDatagram, UnixListener, UnixSocket, UnixStream};
 use uring_rt::prelude::*;
 use uring_rt::time::timeout;
 
@@ -501,5 +499,76 @@ fn datagram_and_stream_errors_without_a_peer() {
         assert_eq!(e.kind(), ErrorKind::AddrInUse);
         let e = d.connect(&path).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+/// uds_socket.rs `datagram_echo_server` and `listen_and_stream`: sockets set up with
+/// `UnixSocket` (bound first, a stream client too) become a datagram socket, a listener and
+/// a stream; the server sees the client's bound path.
+#[test]
+fn unix_socket_becomes_datagram_listener_and_stream() {
+    let dir = sock_dir();
+    uring_rt::start(async {
+        let server = UnixSocket::new_datagram().unwrap();
+        server.bind(dir.path().join("server.sock")).unwrap();
+        let echo = uring_rt::spawn(echo_server(server.datagram().unwrap()));
+        let client = UnixSocket::new_datagram().unwrap();
+        client.bind(dir.path().join("client.sock")).unwrap();
+        let client = client.datagram().unwrap();
+        client.connect(dir.path().join("server.sock")).unwrap();
+        client.send(b"ECHO").await.0.unwrap();
+        assert_eq!(client.recv(Vec::with_capacity(16)).await.1, b"ECHO");
+        echo.abort();
+
+        let sock_path = dir.path().join("connect.sock");
+        let peer_path = dir.path().join("peer.sock");
+        let sock = UnixSocket::new_stream().unwrap();
+        sock.bind(&sock_path).unwrap();
+        let listener = sock.listen(1024).unwrap();
+        let sock = UnixSocket::new_stream().unwrap();
+        sock.bind(&peer_path).unwrap();
+        let (accepted, client) = futures::join!(listener.accept(), sock.connect(&sock_path));
+        let (mut server, client) = (accepted.unwrap().0, client.unwrap());
+        assert_eq!(
+            server.peer_addr().unwrap().as_pathname(),
+            Some(peer_path.as_path())
+        );
+        client.write_all(b"hello").await.0.unwrap();
+        drop(client);
+        let (res, buf) = server.read_to_end(Vec::new()).await;
+        res.unwrap();
+        assert_eq!(buf, b"hello");
+        assert_eq!(server.read(vec![0u8; 4]).await.0.unwrap(), 0);
+    });
+}
+
+/// uds_socket.rs `assert_usage`: a datagram socket cannot connect as a stream or listen, a
+/// stream socket cannot become a datagram one; each says so (tokio's words).
+#[test]
+fn unix_socket_refuses_the_other_kinds_calls() {
+    uring_rt::start(async {
+        let e = UnixSocket::new_datagram()
+            .unwrap()
+            .connect("invalid.sock")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "connect cannot be called on a datagram socket"
+        );
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = UnixSocket::new_datagram()
+            .unwrap()
+            .listen(1024)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "listen cannot be called on a datagram socket"
+        );
+        let e = UnixSocket::new_stream().unwrap().datagram().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "datagram cannot be called on a stream socket"
+        );
     });
 }
