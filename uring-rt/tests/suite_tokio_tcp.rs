@@ -273,12 +273,16 @@ fn into_std_and_back_from_std() {
         let (res, buf) = server.read_exact(Vec::with_capacity(12)).await;
         res.unwrap();
         assert_eq!(buf, b"Hello uring!");
-        // And the other way on the nonblocking socket, with a peer that reads late.
-        let (res, _) = server.write_all(vec![7u8; 256 * 1024]).await;
+        // And the other way on the nonblocking socket, more than the socket buffers hold,
+        // so that sends meet a full buffer (EAGAIN inside) and must wait, not fail.
+        const BIG: usize = 4 << 20;
+        let ((res, _), (got, buf)) = futures::join!(
+            server.write_all(vec![7u8; BIG]),
+            client.read_exact(Vec::with_capacity(BIG))
+        );
         res.unwrap();
-        let (res, buf) = client.read_exact(Vec::with_capacity(256 * 1024)).await;
-        res.unwrap();
-        assert!(buf.iter().all(|&b| b == 7));
+        got.unwrap();
+        assert!(buf.len() == BIG && buf.iter().all(|&b| b == 7));
     });
 }
 
