@@ -120,6 +120,33 @@ impl File {
         File::from_parts(op::file_fd(OwnedFd::from(file)), None)
     }
 
+    /// A second `File` for the same open file description (`fcntl(F_DUPFD_CLOEXEC)`), as
+    /// `tokio::fs::File::try_clone`: both see the same data, flags (`O_APPEND`, `O_DIRECT`)
+    /// and length, and each closes its own fd. A fixed-file registration
+    /// ([`register`](File::register)) is not carried over.
+    ///
+    /// # Errors
+    ///
+    /// `EMFILE` (too many open files), ...
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// uring_rt::start(async {
+    ///     let file = uring_rt::fs::File::from_std(tempfile::tempfile().unwrap());
+    ///     let clone = file.try_clone().await.unwrap();
+    ///     clone.write_all_at(b"shared".to_vec(), 0).await.0.unwrap();
+    ///     drop(clone);
+    ///     let (res, buf) = file.read_at(Vec::with_capacity(16), 0).await;
+    ///     assert_eq!(res.unwrap(), 6);
+    ///     assert_eq!(buf, b"shared");
+    /// });
+    /// ```
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let fd = std::os::fd::AsFd::as_fd(self).try_clone_to_owned()?;
+        Ok(File::from_parts(op::file_fd(fd), self.dio))
+    }
+
     /// The alignment that buffer addresses, offsets and lengths need for this file's direct
     /// I/O: `max(memory, offset)` alignment from `statx` (`STATX_DIOALIGN`) or, for a block
     /// device, its logical block size (`BLKSSZGET`); 4096 when unknown or not `O_DIRECT`.

@@ -1,8 +1,7 @@
 //! Free functions on paths, mirroring `std::fs`, each one or a few ring operations.
 
-use std::fs::Permissions;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{cstr, File, Metadata};
 use crate::buf::IoBuf;
@@ -44,6 +43,33 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     }
     let _ = file.close().await;
     Ok(buf)
+}
+
+/// Reads the whole file at `path` as UTF-8 text, as `tokio::fs::read_to_string`.
+///
+/// # Errors
+///
+/// As [`read`]; `InvalidData` when the contents are not valid UTF-8.
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     let tmp = tempfile::NamedTempFile::new().unwrap();
+///     std::fs::write(tmp.path(), "héllo").unwrap();
+///     assert_eq!(uring_rt::fs::read_to_string(tmp.path()).await.unwrap(), "héllo");
+///     std::fs::write(tmp.path(), [0xff, 0xfe]).unwrap();
+///     let err = uring_rt::fs::read_to_string(tmp.path()).await.unwrap_err();
+///     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+/// });
+/// ```
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    String::from_utf8(read(path).await?).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 /// Writes `contents` to the file at `path`, creating or truncating it.
@@ -92,6 +118,33 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     Ok(Metadata::new(
         Statx::path(cstr(path.as_ref())?, true)?.await?,
     ))
+}
+
+/// Whether `path` exists (following symlinks): `Ok(false)` only when the kernel says
+/// `NotFound`; any other failure to look (no permission to search a parent directory, a
+/// symlink loop, a name too long) is an error, not `false`. One `statx`
+/// (`IORING_OP_STATX`, Linux 5.6+), as `tokio::fs::try_exists` and `std::fs::exists`.
+///
+/// # Errors
+///
+/// `PermissionDenied`, `InvalidFilename` (`ENAMETOOLONG`), `ELOOP`, `InvalidInput` (NUL in
+/// the path), `Unsupported`, ...; `NotFound` is `Ok(false)`.
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     assert!(uring_rt::fs::try_exists(dir.path()).await.unwrap());
+///     assert!(!uring_rt::fs::try_exists(dir.path().join("no")).await.unwrap());
+/// });
+/// ```
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    match metadata(path).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Metadata of `path` itself, not following a final symlink (`IORING_OP_STATX`, 5.6+).
@@ -175,7 +228,12 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// });
 /// ```
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    MkDirAt::op(cstr(path.as_ref())?, 0o777)?.await
+    create_dir_mode(path.as_ref(), 0o777).await
+}
+
+/// `mkdirat(2)` of `path` with `mode` (less the umask).
+pub(super) async fn create_dir_mode(path: &Path, mode: u32) -> io::Result<()> {
+    MkDirAt::op(cstr(path)?, mode)?.await
 }
 
 /// Creates a directory and every missing parent; `Ok` if it already exists as a directory.
@@ -196,7 +254,11 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// });
 /// ```
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let path = path.as_ref();
+    create_dir_all_mode(path.as_ref(), 0o777).await
+}
+
+/// [`create_dir_all`] with `mode` (less the umask) for each directory it makes.
+pub(super) async fn create_dir_all_mode(path: &Path, mode: u32) -> io::Result<()> {
     // Walk up until a directory can be made (or exists), then come back down.
     let mut missing = Vec::new();
     let mut cur = path;
@@ -204,7 +266,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
         if cur.as_os_str().is_empty() {
             break;
         }
-        match create_dir(cur).await {
+        match create_dir_mode(cur, mode).await {
             Ok(()) => break,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 missing.push(cur);
@@ -222,7 +284,7 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
         }
     }
     for dir in missing.into_iter().rev() {
-        if let Err(e) = create_dir(dir).await {
+        if let Err(e) = create_dir_mode(dir, mode).await {
             // Someone else may have made it meanwhile.
             if !is_dir(dir).await {
                 return Err(e);
@@ -332,63 +394,4 @@ pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io
 /// ```
 pub async fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
     SymlinkAt::op(cstr(target.as_ref())?, cstr(link.as_ref())?)?.await
-}
-
-/// Changes the permission bits of the file at `path`, following symlinks (`chmod(2)` on the
-/// blocking pool: io_uring has no opcode for it), as `std::fs::set_permissions`.
-///
-/// # Errors
-///
-/// `NotFound`, `PermissionDenied` (not the owner), ...; `Other` outside a runtime.
-///
-/// # Examples
-///
-/// ```
-/// use std::fs::Permissions;
-/// use std::os::unix::fs::PermissionsExt;
-///
-/// uring_rt::start(async {
-///     let f = tempfile::NamedTempFile::new().unwrap();
-///     uring_rt::fs::set_permissions(f.path(), Permissions::from_mode(0o600)).await.unwrap();
-///     let m = uring_rt::fs::metadata(f.path()).await.unwrap();
-///     assert_eq!(m.permissions().mode() & 0o7777, 0o600);
-/// });
-/// ```
-pub async fn set_permissions(path: impl AsRef<Path>, perm: Permissions) -> io::Result<()> {
-    let path = path.as_ref().to_path_buf();
-    blocking(move || std::fs::set_permissions(path, perm)).await
-}
-
-/// The target of the symbolic link at `path` (`readlink(2)` on the blocking pool: io_uring
-/// has no opcode for it), as `std::fs::read_link`.
-///
-/// # Errors
-///
-/// `NotFound`; `InvalidInput` (`EINVAL`) when `path` is not a symlink; `Other` outside a
-/// runtime.
-///
-/// # Examples
-///
-/// ```
-/// uring_rt::start(async {
-///     let dir = tempfile::tempdir().unwrap();
-///     let link = dir.path().join("link");
-///     std::os::unix::fs::symlink("some/target", &link).unwrap();
-///     let target = uring_rt::fs::read_link(&link).await.unwrap();
-///     assert_eq!(target, std::path::Path::new("some/target"));
-/// });
-/// ```
-pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
-    let path = path.as_ref().to_path_buf();
-    blocking(move || std::fs::read_link(path)).await
-}
-
-/// Runs `f` on the blocking pool and hands back its result.
-async fn blocking<R: Send + 'static>(
-    f: impl FnOnce() -> io::Result<R> + Send + 'static,
-) -> io::Result<R> {
-    crate::op::in_runtime()?;
-    crate::spawn_blocking(f)
-        .await
-        .map_err(|e| io::Error::other(e.to_string()))?
 }

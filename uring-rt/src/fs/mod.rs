@@ -2,9 +2,11 @@
 //! free functions mirroring `std::fs`.
 //!
 //! Every operation is an io_uring operation submitted by the runtime's thread; nothing here
-//! blocks that thread. The one exception to "through the ring" is directory listing:
-//! [`read_dir`] runs `getdents64` (through `std::fs::read_dir`) on the blocking pool, in
-//! batches, because io_uring has no directory-reading opcode.
+//! blocks that thread. The exceptions to "through the ring" are the calls io_uring has no
+//! opcode for: directory listing ([`read_dir`] runs `getdents64`, through
+//! `std::fs::read_dir`, on the blocking pool, in batches), [`copy`], [`remove_dir_all`],
+//! [`canonicalize`], [`read_link`] and [`set_permissions`] (each its `std::fs` namesake on
+//! the blocking pool, as tokio runs them).
 //!
 //! A [`File`] is `Send + Sync`. Its fd is shared with its in-flight operations: dropping the
 //! `File` (or an operation's future) never closes an fd the kernel still uses; the last owner
@@ -51,6 +53,8 @@
 
 #![deny(unsafe_code)]
 
+mod blocking;
+mod dir_builder;
 mod dir_entry;
 mod direct;
 mod file;
@@ -61,13 +65,15 @@ mod metadata;
 mod open_options;
 mod read_dir;
 
+pub use blocking::{canonicalize, copy, read_link, remove_dir_all, set_permissions};
+pub use dir_builder::DirBuilder;
 pub use dir_entry::DirEntry;
 pub use file::File;
 pub use file_type::FileType;
 pub use fixed_buf_pool::FixedBufPool;
 pub use functions::{
-    create_dir, create_dir_all, hard_link, metadata, read, read_link, remove_dir, remove_file,
-    rename, rename_noreplace, set_permissions, symlink, symlink_metadata, write,
+    create_dir, create_dir_all, hard_link, metadata, read, read_to_string, remove_dir, remove_file,
+    rename, rename_noreplace, symlink, symlink_metadata, try_exists, write,
 };
 pub use metadata::Metadata;
 pub use open_options::OpenOptions;
