@@ -5,8 +5,8 @@ use std::io;
 use super::{AsyncReadOwned, AsyncWriteOwned};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 
-/// How much `read_to_end` asks for at least per read.
-const READ_TO_END_CHUNK: usize = 8 * 1024;
+/// The size of `read_to_end`'s probe read, and the least room it reserves (tokio's figure).
+const PROBE: usize = 32;
 
 /// `read_exact` and `read_to_end` for every [`AsyncReadOwned`].
 ///
@@ -60,6 +60,11 @@ pub trait AsyncReadOwnedExt: AsyncReadOwned {
     /// Reads to the end of the stream, appending to `buf` (growing it as needed); the
     /// number of bytes appended.
     ///
+    /// Growth follows tokio's `read_to_end`: a buffer with room for what comes is never
+    /// reallocated (a `Vec::with_capacity(file_len)` is read into as is). When the buffer
+    /// starts (nearly) full, a 32-byte probe read checks for the end of the stream before the
+    /// buffer is grown; after that the buffer doubles as `Vec::reserve` does.
+    ///
     /// # Errors
     ///
     /// The reader's error (what was read before it stays in `buf`). `Interrupted` is retried.
@@ -69,13 +74,23 @@ pub trait AsyncReadOwnedExt: AsyncReadOwned {
     /// See [`AsyncReadOwnedExt`].
     async fn read_to_end(&mut self, mut buf: Vec<u8>) -> BufResult<usize, Vec<u8>> {
         let start = buf.len();
+        let starting_capacity = buf.capacity();
         loop {
-            if buf.capacity() - buf.len() < READ_TO_END_CHUNK {
-                buf.reserve(buf.len().max(READ_TO_END_CHUNK));
-            }
-            let len = buf.len();
-            let (res, slice) = self.read(buf.slice(len..)).await;
-            buf = slice.into_inner();
+            let res = if buf.capacity() - buf.len() < PROBE && buf.capacity() == starting_capacity {
+                // Full (or nearly) as handed in: maybe the stream is at its end already, and
+                // growing the buffer would be for nothing.
+                let (res, probe) = self.read(Vec::with_capacity(PROBE)).await;
+                if res.is_ok() {
+                    buf.extend_from_slice(&probe);
+                }
+                res
+            } else {
+                buf.reserve(PROBE);
+                let len = buf.len();
+                let (res, slice) = self.read(buf.slice(len..)).await;
+                buf = slice.into_inner();
+                res
+            };
             match res {
                 Ok(0) => return (Ok(buf.len() - start), buf),
                 Ok(_) => {}
@@ -83,6 +98,48 @@ pub trait AsyncReadOwnedExt: AsyncReadOwned {
                 Err(e) => return (Err(e), buf),
             }
         }
+    }
+
+    /// Reads to the end of the stream, appending UTF-8 text to `buf`; the number of bytes
+    /// appended. As `tokio::io::AsyncReadExt::read_to_string`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidData` when the bytes read are not valid UTF-8: then `buf` comes back as it was
+    /// handed in. On the reader's error, `buf` keeps what was read before it if that is valid
+    /// UTF-8, else comes back as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use uring_rt::io::AsyncReadOwnedExt;
+    /// uring_rt::start(async {
+    ///     let mut src: &[u8] = "grüße".as_bytes();
+    ///     let (res, s) = src.read_to_string(String::from(">")).await;
+    ///     assert_eq!(res.unwrap(), 7);
+    ///     assert_eq!(s, ">grüße");
+    /// });
+    /// ```
+    async fn read_to_string(&mut self, buf: String) -> BufResult<usize, String> {
+        let mut bytes = buf.into_bytes();
+        let start = bytes.len();
+        let (res, read) = self.read_to_end(bytes).await;
+        bytes = read;
+        let valid = std::str::from_utf8(&bytes[start..]).is_ok();
+        if !valid {
+            bytes.truncate(start);
+        }
+        let res = match res {
+            Ok(_) if !valid => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )),
+            other => other,
+        };
+        // Checked above: `bytes[..start]` came from a `String`, and the rest is valid UTF-8
+        // or was cut off.
+        let text = String::from_utf8(bytes).unwrap_or_default();
+        (res, text)
     }
 }
 
