@@ -1,8 +1,10 @@
 //! [`copy`]: moves a reader's bytes into a writer.
 
+use std::future::poll_fn;
 use std::io;
 
 use super::{AsyncReadOwned, AsyncWriteOwned, AsyncWriteOwnedExt};
+use crate::task::coop;
 
 /// The buffer `copy` moves bytes through.
 const COPY_BUF: usize = 64 * 1024;
@@ -10,6 +12,9 @@ const COPY_BUF: usize = 64 * 1024;
 /// Copies everything `reader` yields until its end into `writer`, then flushes `writer`;
 /// the number of bytes copied. One 64 KiB buffer goes back and forth between the two: each
 /// chunk is one read and (usually) one write, with no copy in user space.
+///
+/// Each chunk takes a unit of the task's cooperative budget (as in tokio), so a copy between
+/// in-memory ends yields to other tasks now and then.
 ///
 /// # Errors
 ///
@@ -62,6 +67,9 @@ where
         buf = b;
         res?;
         total += n as u64;
+        // As tokio's `copy`: each chunk takes a unit of the task's cooperative budget, so a
+        // copy between ends that never wait (bytes in memory) still lets other tasks run.
+        poll_fn(|cx| coop::poll_proceed(cx.waker())).await;
     }
     writer.flush().await?;
     Ok(total)

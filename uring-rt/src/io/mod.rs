@@ -1,5 +1,6 @@
 //! Generic I/O: the owned-buffer traits every stream and a file cursor implement, the
-//! helpers built on them ([`copy`], [`BufReader`], [`BufWriter`]), and [`nop`].
+//! helpers built on them ([`copy`], [`BufReader`], [`BufWriter`]), and [`nop`]. As with
+//! tokio, `&[u8]` is a reader and `Vec<u8>` a writer, for tests and in-memory plumbing.
 //!
 //! [`AsyncReadOwned`] and [`AsyncWriteOwned`] are the completion-based counterparts of
 //! tokio's `AsyncRead`/`AsyncWrite`: buffers go in by value and come back with the result.
@@ -29,6 +30,7 @@ mod copy;
 mod ext;
 mod file_cursor;
 mod impls;
+mod memory;
 mod traits;
 
 pub use buf_reader::BufReader;
