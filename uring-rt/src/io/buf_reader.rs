@@ -1,8 +1,8 @@
 //! [`BufReader`]: fewer, larger reads.
 
-use std::io;
+use std::io::{self, SeekFrom};
 
-use super::{AsyncReadOwned, AsyncWriteOwned};
+use super::{AsyncReadOwned, AsyncWriteOwned, FileCursor};
 use crate::buf::{fill_from, BufResult, IoBuf, IoBufMut};
 
 const DEFAULT_CAPACITY: usize = 8 * 1024;
@@ -220,6 +220,64 @@ impl<R: AsyncReadOwned> BufReader<R> {
     pub fn into_parts(mut self) -> (R, Vec<u8>) {
         let rest = self.buf.split_off(self.pos);
         (self.inner, rest)
+    }
+}
+
+impl BufReader<FileCursor> {
+    /// The position in the file of the next byte [`read`](AsyncReadOwned::read) hands out:
+    /// the cursor's position less what is buffered and not handed out yet.
+    ///
+    /// # Examples
+    ///
+    /// See [`seek`](BufReader::seek).
+    pub fn position(&self) -> u64 {
+        self.inner.position() - self.buffer().len() as u64
+    }
+
+    /// Moves to a new position, as tokio's `BufReader` seeks: `SeekFrom::Current` counts
+    /// from the position of the next byte to be handed out (not the cursor's, which is
+    /// ahead by what is buffered); the buffer is dropped; the new position is returned.
+    ///
+    /// # Errors
+    ///
+    /// As [`FileCursor::seek`] (`InvalidInput` for a position before 0 or past
+    /// `i64::MAX`). After an error, reading goes on from where it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::SeekFrom;
+    /// use uring_rt::io::BufReader;
+    ///
+    /// uring_rt::start(async {
+    ///     let dir = tempfile::tempdir().unwrap();
+    ///     let path = dir.path().join("f");
+    ///     std::fs::write(&path, b"0123456789").unwrap();
+    ///     let file = uring_rt::fs::File::open(&path).await.unwrap();
+    ///     let mut r = BufReader::with_capacity(4, file.cursor());
+    ///     assert_eq!(r.fill_buf().await.unwrap(), b"0123");
+    ///     r.consume(1);
+    ///     assert_eq!(r.position(), 1);
+    ///     assert_eq!(r.seek(SeekFrom::Current(2)).await.unwrap(), 3);
+    ///     assert_eq!(r.fill_buf().await.unwrap(), b"3456");
+    /// });
+    /// ```
+    pub async fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        if let SeekFrom::Current(_) = to {
+            // Put the cursor where the reader is; it cannot fail (at most the cursor's
+            // position) and leaves nothing buffered.
+            let here = self.position();
+            self.inner.seek(SeekFrom::Start(here)).await?;
+            self.discard();
+        }
+        let pos = self.inner.seek(to).await?;
+        self.discard();
+        Ok(pos)
+    }
+
+    fn discard(&mut self) {
+        self.buf.clear();
+        self.pos = 0;
     }
 }
 

@@ -1,8 +1,8 @@
 //! [`BufWriter`]: fewer, larger writes.
 
-use std::io;
+use std::io::{self, SeekFrom};
 
-use super::{AsyncReadOwned, AsyncWriteOwned};
+use super::{AsyncReadOwned, AsyncWriteOwned, FileCursor};
 use crate::buf::{BufResult, IoBuf, IoBufMut};
 
 const DEFAULT_CAPACITY: usize = 8 * 1024;
@@ -142,6 +142,39 @@ impl<W: AsyncWriteOwned> BufWriter<W> {
         }
         self.buf.drain(..done);
         result
+    }
+}
+
+impl BufWriter<FileCursor> {
+    /// Writes out what is buffered, then moves the cursor, as tokio's `BufWriter` seeks; the
+    /// new position.
+    ///
+    /// # Errors
+    ///
+    /// The error of writing out the buffer (then the cursor has not moved), or as
+    /// [`FileCursor::seek`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::SeekFrom;
+    /// use uring_rt::io::{AsyncWriteOwned, AsyncWriteOwnedExt, BufWriter};
+    ///
+    /// uring_rt::start(async {
+    ///     let dir = tempfile::tempdir().unwrap();
+    ///     let path = dir.path().join("f");
+    ///     let file = uring_rt::fs::File::create(&path).await.unwrap();
+    ///     let mut w = BufWriter::new(file.cursor());
+    ///     w.write_all(b"hello world".to_vec()).await.0.unwrap();
+    ///     assert_eq!(w.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+    ///     w.write_all(b"J".to_vec()).await.0.unwrap();
+    ///     w.flush().await.unwrap();
+    ///     assert_eq!(std::fs::read(&path).unwrap(), b"Jello world");
+    /// });
+    /// ```
+    pub async fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.flush_buf().await?;
+        self.inner.seek(to).await
     }
 }
 
