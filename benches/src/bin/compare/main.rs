@@ -66,6 +66,11 @@ struct Cli {
     /// Do not run `cargo build --bins` first.
     #[arg(long)]
     no_build: bool,
+    /// Also sample each server with `perf record -e cpu-clock` over the measured window and
+    /// print where its CPU per request goes (TCP/IP, io_uring, system calls, epoll, fd lookup,
+    /// scheduler, user space). Needs `perf` (Debian: linux-perf).
+    #[arg(long)]
+    perf: bool,
 }
 
 /// Printed after the options by `--help` (with the list of servers).
@@ -205,6 +210,7 @@ struct Config {
     client_cpu: usize,
     json: Option<PathBuf>,
     plot: Option<PathBuf>,
+    perf: bool,
 }
 
 /// A server to run, resolved to its binary.
@@ -218,10 +224,11 @@ struct Server {
 
 mod mem;
 mod plot;
+mod profile;
 mod report;
 
 use mem::{mem_json, print_mem, run_mem};
-use report::{print_table, run_json, Sample};
+use report::{print_split, print_table, run_json, Sample};
 
 fn main() {
     if let Err(e) = run() {
@@ -272,11 +279,15 @@ fn run() -> io::Result<()> {
         client_cpu: cli.client_cpu,
         json: cli.json,
         plot: cli.plot,
+        perf: cli.perf,
     };
     if cfg.rounds == 0 {
         return Err(io::Error::other("--rounds must be at least 1"));
     }
 
+    if cfg.perf {
+        profile::check_perf()?;
+    }
     if !no_build {
         build_bins()?;
     }
@@ -353,6 +364,7 @@ fn run() -> io::Result<()> {
     }
 
     let summary = print_table(&cfg, &servers, &samples);
+    let split = print_split(&cfg, &servers, &samples);
     print_mem(&mem_results);
     if let (Some(path), false) = (&cfg.plot, samples.is_empty()) {
         let title = format!(
@@ -373,6 +385,7 @@ fn run() -> io::Result<()> {
             },
             "runs": runs,
             "summary": summary,
+            "cpu_split": split,
             "idle_memory": mem_results.iter().map(mem_json).collect::<Vec<_>>(),
         });
         std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
@@ -541,6 +554,9 @@ fn run_echo(
     cfg: &Config,
 ) -> io::Result<Sample> {
     let process = ServerProcess::start(server, port, cfg.server_cpu)?;
+    let recording = cfg
+        .perf
+        .then(|| profile::Recording::start(process.pid(), cfg.warmup, cfg.duration));
     let out = Command::new(loadgen)
         .arg("--addr")
         .arg(process.addr.to_string())
@@ -559,6 +575,7 @@ fn run_echo(
         .args(server.metrics.then_some("--signal-server"))
         .stdin(Stdio::null())
         .output()?;
+    let split = recording.map(profile::Recording::finish).transpose()?;
     // Two snapshots: the start and the end of the measured window.
     let server_out = process.finish(if server.metrics { 2 } else { 0 })?;
     if !out.status.success() {
@@ -587,6 +604,7 @@ fn run_echo(
             .zip(v["server_sys_ns"].as_u64()),
         client_cpu_ns: num("client_cpu_ns")? as u64,
         metrics: benches::server_metrics::window(&server_out),
+        split,
         round: 0,
     })
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::profile::CATEGORIES;
 use super::{Case, Config, Server, BASELINE};
 
 /// One measured run, as reported by `loadgen` (and the server's counters, if it keeps any).
@@ -20,6 +21,8 @@ pub(super) struct Sample {
     pub(super) client_cpu_ns: u64,
     /// The server's counters over the window (`--metrics` servers only).
     pub(super) metrics: Option<BTreeMap<String, u64>>,
+    /// Each category's share of the server's `perf` samples over the window (`--perf`).
+    pub(super) split: Option<[f64; CATEGORIES.len()]>,
     /// The round this run belongs to (0-based).
     pub(super) round: usize,
 }
@@ -39,6 +42,12 @@ impl Sample {
     pub(super) fn sys_ns_per_req(&self) -> Option<f64> {
         self.server_split_ns
             .map(|(_, sys)| sys as f64 / self.requests.max(1) as f64)
+    }
+
+    /// Server CPU per request in each category of [`CATEGORIES`], ns (`--perf` runs).
+    fn split_ns_per_req(&self) -> Option<[f64; CATEGORIES.len()]> {
+        let per_req = self.cpu_ns_per_req();
+        self.split.map(|shares| shares.map(|s| s * per_req))
     }
 
     /// A counter of the server over the window.
@@ -119,7 +128,70 @@ pub(super) fn run_json(name: &str, case: Case, round: usize, s: &Sample) -> Valu
         "client_cpu_ns": s.client_cpu_ns, "p50_us": s.p50_us, "p99_us": s.p99_us,
         "server_metrics": s.metrics,
         "enters_per_req": s.enters_per_req(), "sqes_per_enter": s.sqes_per_enter(),
+        "cpu_split_ns_per_req": s.split_ns_per_req().map(|ns| split_json(&ns)),
     })
+}
+
+/// `{category: ns}` of one split.
+fn split_json(ns: &[f64; CATEGORIES.len()]) -> Value {
+    CATEGORIES
+        .iter()
+        .zip(ns)
+        .map(|(c, v)| (c.to_string(), json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// Prints, for `--perf` runs, the median server CPU per request in each category, and
+/// returns the same figures as JSON.
+pub(super) fn print_split(
+    cfg: &Config,
+    servers: &[Server],
+    samples: &BTreeMap<(Case, usize), Vec<Sample>>,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    if !cfg.perf || samples.is_empty() {
+        return out;
+    }
+    println!(
+        "\nwhere the server's CPU goes, ns/request (median of the rounds; perf cpu-clock samples \
+         of the window, by kernel symbol, times CPU/request)"
+    );
+    print!("{:>5} {:>5}  {:<18}", "size", "conns", "server");
+    for c in CATEGORIES {
+        print!(" {c:>9}");
+    }
+    println!(" {:>9}", "total");
+    for &case in &cfg.cases {
+        for (si, server) in servers.iter().enumerate() {
+            let Some(runs) = samples.get(&(case, si)) else {
+                continue;
+            };
+            let splits: Vec<[f64; CATEGORIES.len()]> =
+                runs.iter().filter_map(Sample::split_ns_per_req).collect();
+            if splits.is_empty() {
+                continue;
+            }
+            let medians: [f64; CATEGORIES.len()] =
+                std::array::from_fn(|i| Spread::of(splits.iter().map(|s| s[i]).collect()).median);
+            let total = Spread::of(runs.iter().map(Sample::cpu_ns_per_req).collect()).median;
+            print!("{:>5} {:>5}  {:<18}", case.size, case.conns, server.name);
+            for v in medians {
+                print!(" {v:>9.0}");
+            }
+            println!(" {total:>9.0}");
+            out.push(json!({
+                "server": server.name, "size": case.size, "conns": case.conns,
+                "ns_per_req": split_json(&medians), "cpu_ns_per_req": total,
+            }));
+        }
+    }
+    println!(
+        "tcp/ip+: every other kernel symbol (TCP/IP, loopback, memory); syscall: entry, exit and \
+         the __sys_/__x64_sys_ wrappers;\nepoll: ep_*, sock_poll, tcp_poll; fd: fdget/fput; sched: \
+         schedule, wake-ups; user: the server's own code and libc"
+    );
+    out
 }
 
 /// The median over rounds of `runs`' CPU per request divided by `base`'s in the same round:
