@@ -4,7 +4,7 @@
 //! them inline) still gives the timers, the ring and the other tasks their turn.
 //!
 //! Outside a budgeted poll (a future polled by hand on a thread with no runtime) nothing is
-//! limited.
+//! limited. The public items mirror `tokio::task::coop`.
 
 use std::cell::Cell;
 use std::task::{Poll, Waker};
@@ -60,15 +60,50 @@ pub(crate) fn refund() {
     });
 }
 
-/// Whether the poll running on this thread may still complete an operation (always, outside a
-/// budgeted poll). `Timeout` asks it to tell its future's exhausting the budget from its own.
-pub(crate) fn has_budget_remaining() -> bool {
+/// Whether the running task may still complete an operation in this poll before the
+/// cooperative budget makes it yield (always true outside a runtime's poll), as tokio's.
+/// (`Timeout` asks it to tell its future's exhausting the budget from its own.)
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     assert!(uring_rt::task::coop::has_budget_remaining());
+/// });
+/// ```
+pub fn has_budget_remaining() -> bool {
     LEFT.try_with(Cell::get).ok().flatten() != Some(0)
 }
 
-/// Runs `f` with no budget limit, then restores the enclosing poll's budget.
+/// Runs `f` with no budget limit, then restores the enclosing poll's budget. (The future
+/// form users call is [`task::unconstrained`](crate::task::unconstrained).)
 pub(crate) fn unconstrained<R>(f: impl FnOnce() -> R) -> R {
     let prev = LEFT.try_with(|c| c.replace(None)).ok().flatten();
     let _restore = BudgetGuard { prev };
     f()
+}
+
+/// Takes one unit of the running task's cooperative budget, yielding to the scheduler first
+/// if it is used up, as tokio's: a loop that does no I/O can call it to stay fair.
+///
+/// # Examples
+///
+/// ```
+/// uring_rt::start(async {
+///     for _ in 0..1000 {
+///         uring_rt::task::consume_budget().await; // yields once every 128 rounds
+///     }
+/// });
+/// ```
+pub async fn consume_budget() {
+    let mut done = false;
+    std::future::poll_fn(move |cx| {
+        if done {
+            return Poll::Ready(());
+        }
+        let ready = poll_proceed(cx.waker());
+        done = ready.is_ready();
+        ready
+    })
+    .await
 }

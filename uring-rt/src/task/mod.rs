@@ -21,7 +21,7 @@
 //!   syscall only when the owner is parked).
 
 mod abort;
-pub(crate) mod coop;
+pub mod coop;
 mod id;
 mod join;
 mod join_error;
@@ -30,6 +30,7 @@ mod queue;
 mod raw;
 mod ready;
 mod state;
+mod unconstrained;
 mod waker;
 
 /// The spawn functions under tokio's paths (`tokio::task::spawn`, `spawn_blocking`,
@@ -37,6 +38,7 @@ mod waker;
 /// [`crate::yield_now`].
 pub use crate::runtime::{spawn, spawn_blocking, yield_now};
 pub use abort::AbortHandle;
+pub use coop::consume_budget;
 pub use id::{id, try_id, Id};
 pub use join::JoinHandle;
 pub(crate) use join_error::panic_message;
@@ -45,6 +47,7 @@ pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared, TaskCounters};
 pub(crate) use raw::{task_size, HEADER_SIZE};
+pub use unconstrained::{unconstrained, Unconstrained};
 
 /// Spawns a local task (its future need not be `Send`), as tokio's `task::spawn_local`. Every
 /// task spawned on a uring-rt runtime is local to its thread, so this is [`spawn`] under
