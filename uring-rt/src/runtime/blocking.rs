@@ -5,8 +5,9 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Condvar, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 /// Most threads the pool runs at once; further jobs wait in its queue.
 pub const MAX_BLOCKING_THREADS: usize = 512;
@@ -105,6 +106,83 @@ fn worker() {
         if timeout.timed_out() && state.queue.is_empty() {
             state.threads -= 1;
             return;
+        }
+    }
+}
+
+/// Counts a runtime's blocking closures that were handed to the pool and have not finished
+/// (run, skipped or refused), so that shutting the runtime down can wait for them, as tokio's
+/// does.
+#[derive(Debug, Default)]
+pub(crate) struct Tracker {
+    pending: Mutex<usize>,
+    finished: Condvar,
+    /// Set when the runtime shuts down: no new closure is counted, queued ones are not run.
+    closed: AtomicBool,
+}
+
+impl Tracker {
+    /// Counts one more closure until the returned guard drops; `None` once closed.
+    pub(crate) fn start(self: &Arc<Self>) -> Option<TrackerGuard> {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if self.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        *pending += 1;
+        Some(TrackerGuard(self.clone()))
+    }
+
+    /// Refuses closures from now on (the runtime is shutting down).
+    pub(crate) fn close(&self) {
+        let _pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether the runtime has shut down.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Waits until no counted closure is left, or `timeout` passed (`None`: no limit).
+    /// Returns whether none is left.
+    pub(crate) fn wait(&self, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        while *pending > 0 {
+            match (timeout, deadline) {
+                (None, _) | (Some(_), None) => {
+                    pending = self
+                        .finished
+                        .wait(pending)
+                        .unwrap_or_else(|e| e.into_inner());
+                }
+                (Some(_), Some(deadline)) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    pending = self
+                        .finished
+                        .wait_timeout(pending, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// One counted closure of a [`Tracker`]; uncounts it on drop.
+#[derive(Debug)]
+pub(crate) struct TrackerGuard(Arc<Tracker>);
+
+impl Drop for TrackerGuard {
+    fn drop(&mut self) {
+        let mut pending = self.0.pending.lock().unwrap_or_else(|e| e.into_inner());
+        *pending -= 1;
+        if *pending == 0 {
+            self.0.finished.notify_all();
         }
     }
 }

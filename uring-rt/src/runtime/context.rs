@@ -28,6 +28,30 @@ pub(crate) struct Context {
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Context>>> = const { RefCell::new(None) };
+    /// Set while a `block_on` (of any runtime) runs on this thread: a thread drives one
+    /// runtime at a time, and a blocking wait inside its tasks would deadlock it.
+    static RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a `block_on` runs on this thread (so blocking on a future here would deadlock).
+pub(crate) fn is_running() -> bool {
+    RUNNING.try_with(|r| r.get()).unwrap_or(false)
+}
+
+/// Marks this thread as running a `block_on` until the guard drops; `None` if it already is.
+pub(crate) fn start_running() -> Option<RunningGuard> {
+    let was = RUNNING.try_with(|r| r.replace(true)).unwrap_or(true);
+    (!was).then_some(RunningGuard(()))
+}
+
+/// Clears the running mark of [`start_running`] on drop.
+#[derive(Debug)]
+pub(crate) struct RunningGuard(());
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        let _ = RUNNING.try_with(|r| r.set(false));
+    }
 }
 
 /// The context entered on this thread, if any.

@@ -28,7 +28,7 @@ pub use blocking::{MAX_BLOCKING_QUEUE, MAX_BLOCKING_THREADS};
 pub use builder::Builder;
 pub use handle::Handle;
 pub use metrics::RuntimeMetrics;
-pub use rt::Runtime;
+pub use rt::{EnterGuard, Runtime};
 pub use spawn::{spawn, spawn_blocking, yield_now};
 pub use thread_per_core::{Core, ThreadPerCore, ThreadPerCoreBuilder};
 pub use timers::TIMER_SIZE;

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::builder::Builder;
 use super::context::{self, Context};
@@ -42,6 +42,9 @@ pub struct Runtime {
     local: Box<Local>,
     /// Driver, timers, handle: what `enter` makes current (and drops the driver last).
     context: Rc<Context>,
+    /// How long dropping waits for the blocking closures still running (`None`: until they
+    /// return, as tokio's `Drop`).
+    blocking_wait: Option<Duration>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -86,7 +89,40 @@ impl Wake for MainWaker {
 /// Everything `Runtime::enter` sets, restored on drop (in reverse order).
 struct Entered {
     _context: context::ContextGuard,
-    _local: crate::task::EnterGuard,
+    local: crate::task::EnterGuard,
+}
+
+/// Keeps a runtime entered on this thread until dropped; see [`Runtime::enter`].
+///
+/// # Panics
+///
+/// Dropping guards out of the reverse order they were taken in panics, as tokio's.
+#[must_use = "the runtime is entered only while the guard lives"]
+pub struct EnterGuard<'a> {
+    entered: Option<Entered>,
+    _runtime: PhantomData<&'a Runtime>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        let Some(Entered { _context, local }) = self.entered.take() else {
+            return;
+        };
+        let in_order = local.leave();
+        drop(_context);
+        if !in_order && !std::thread::panicking() {
+            panic!(
+                "uring_rt::runtime::EnterGuard values dropped out of order: guards returned by \
+                 Runtime::enter must be dropped in the reverse order they were taken in"
+            );
+        }
+    }
 }
 
 impl Runtime {
@@ -126,6 +162,7 @@ impl Runtime {
         let local = Box::new(Local::new(Box::new(RingUnpark(driver.unparker().clone()))));
         let handle = Handle {
             shared: local.shared().clone(),
+            blocking: Default::default(),
         };
         let context = Rc::new(Context {
             // The driver's id: unique in the process, and what mail to this runtime uses.
@@ -137,6 +174,7 @@ impl Runtime {
         Ok(Runtime {
             local,
             context,
+            blocking_wait: None,
             _not_send: PhantomData,
         })
     }
@@ -259,22 +297,116 @@ impl Runtime {
         self.local.live_tasks()
     }
 
-    fn enter(&self) -> Entered {
+    fn enter_inner(&self) -> Entered {
         let local = self.local.enter();
         let context = context::set(self.context.clone());
         Entered {
             _context: context,
-            _local: local,
+            local,
         }
+    }
+
+    /// Enters this runtime's context on this thread until the guard drops, without running
+    /// it: [`spawn`](crate::spawn), [`Handle::current`] and operations can be created outside
+    /// `block_on`; the tasks run at the next `block_on`, as tokio's `Runtime::enter`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let task = {
+    ///     let _guard = rt.enter();
+    ///     uring_rt::spawn(async { 3 })
+    /// };
+    /// assert_eq!(rt.block_on(task).unwrap(), 3);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            entered: Some(self.enter_inner()),
+            _runtime: PhantomData,
+        }
+    }
+
+    /// Spawns a task on this runtime from outside it, as tokio's `Runtime::spawn`: it runs
+    /// when the runtime next runs (in [`block_on`](Runtime::block_on)). Like
+    /// [`spawn`](crate::spawn), the future need not be `Send`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { 40 + 2 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 42);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> crate::JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.local.spawn(future)
+    }
+
+    /// Runs a blocking closure on the blocking pool for this runtime, as
+    /// [`spawn_blocking`](crate::spawn_blocking) inside it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let task = rt.spawn_blocking(|| 7);
+    /// assert_eq!(rt.block_on(task).unwrap(), 7);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> crate::JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.context.handle.spawn_blocking(f)
+    }
+
+    /// Shuts the runtime down, waiting at most `timeout` for the blocking closures it started
+    /// (dropping it waits for them without limit), as tokio's. Its tasks are dropped first,
+    /// as on drop; closures still queued are not run. Closures still running after `timeout`
+    /// run on, detached: their handles still get their results.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let task = rt.spawn_blocking(move || rx.recv().is_err());
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// drop(tx); // the closure returns now, after the shutdown
+    /// assert!(futures::executor::block_on(task).unwrap());
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.blocking_wait = Some(timeout);
+    }
+
+    /// Shuts the runtime down without waiting for its blocking closures, as tokio's:
+    /// [`shutdown_timeout`](Runtime::shutdown_timeout) with a zero timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = uring_rt::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+    /// rt.shutdown_background();
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
     }
 
     /// Runs `future` to completion on this thread, running spawned tasks and I/O meanwhile.
     ///
     /// # Panics
     ///
-    /// When called from inside a runtime (a blocking wait inside async code would deadlock
-    /// it); and propagates a panic of `future` itself (panics of spawned tasks are caught and
-    /// reported through their `JoinHandle`).
+    /// When called while a runtime runs on this thread, in a task or in another `block_on`
+    /// (a blocking wait inside async code would deadlock it), as tokio's; and propagates a
+    /// panic of `future` itself (panics of spawned tasks are caught and reported through
+    /// their `JoinHandle`). Inside an [`enter`](Runtime::enter) guard it runs.
     ///
     /// # Examples
     ///
@@ -283,12 +415,13 @@ impl Runtime {
     /// assert_eq!(rt.block_on(async { 7 }), 7);
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        assert!(
-            !context::is_entered(),
-            "Runtime::block_on called inside a uring-rt runtime: a thread runs one runtime \
-             at a time; spawn the future instead"
-        );
-        let _entered = self.enter();
+        let Some(_running) = context::start_running() else {
+            panic!(
+                "Runtime::block_on called inside a uring-rt runtime: a thread runs one \
+                 runtime at a time; spawn the future instead"
+            )
+        };
+        let _entered = self.enter_inner();
         let driver = self.driver();
         // What was released while the runtime was not running goes back to the ring first
         // (a registration dropped after the last `block_on` is undone before new ones).
@@ -362,5 +495,9 @@ impl Drop for Runtime {
         // Push the cancels and collect what already completed; `Driver::drop` (when the last
         // handle goes, right after this) waits for the rest.
         self.driver().submit_and_reap();
+        // Blocking closures: queued ones will not run; wait for the running ones, as tokio.
+        let blocking = &self.context.handle.blocking;
+        blocking.close();
+        blocking.wait(self.blocking_wait);
     }
 }

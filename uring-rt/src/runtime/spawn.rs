@@ -1,15 +1,12 @@
 //! `spawn`, `spawn_blocking`, `yield_now`: the task API of the runtime on this thread.
 
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use atomic_waker::AtomicWaker;
-
 use super::blocking;
-use crate::task::{JoinHandle, Local};
+use super::handle::Handle;
+use crate::task::{spawn_unowned, JoinHandle, Local};
 
 /// Spawns a task on the runtime of this thread. The future need not be `Send`: it runs on
 /// this thread only.
@@ -43,9 +40,17 @@ where
     })
 }
 
-/// Runs a blocking closure on the blocking thread pool; the returned handle completes on this
-/// runtime's thread when it returns. A panic in `f` becomes a [`JoinError`](crate::JoinError)
-/// with `is_panic()`. Aborting the handle does not stop `f`.
+/// Runs a blocking closure on the blocking thread pool and returns a handle to its result. A
+/// panic in `f` becomes a [`JoinError`](crate::JoinError) with `is_panic()`.
+///
+/// As tokio's: the handle completes when `f` returns, whether or not the runtime is still
+/// running (so it can be awaited anywhere); aborting the handle before `f` starts keeps `f`
+/// from running, aborting it later changes nothing; inside `f`,
+/// [`Handle::current`](crate::runtime::Handle::current) is the runtime's handle (spawn onto
+/// it with [`Handle::spawn`](crate::runtime::Handle::spawn)), and `spawn_blocking` may be
+/// called again. Dropping the runtime waits for the closures it started (see
+/// [`Runtime::shutdown_timeout`](crate::Runtime::shutdown_timeout)); closures still queued
+/// then are not run and their handles report cancelled.
 ///
 /// The pool runs at most [`MAX_BLOCKING_THREADS`](crate::runtime::MAX_BLOCKING_THREADS)
 /// closures at once and queues at most
@@ -56,7 +61,7 @@ where
 ///
 /// # Panics
 ///
-/// When called outside a runtime.
+/// When called outside a runtime (and outside a blocking closure of one).
 ///
 /// # Examples
 ///
@@ -71,57 +76,61 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let slot = Arc::new(BlockingSlot {
-        result: Mutex::new(None),
-        waker: AtomicWaker::new(),
-    });
-    let job_slot = slot.clone();
-    let handle = spawn(BlockingTask { slot });
-    // `task::id()` inside `f` is the handle's, as in tokio.
-    let id = handle.id();
+    match Handle::try_current() {
+        Ok(handle) => spawn_blocking_on(&handle, f),
+        Err(_) => panic!(
+            "uring_rt::spawn_blocking called outside of a uring-rt runtime: call it inside \
+             Runtime::block_on or uring_rt::start, or use Handle::spawn_blocking"
+        ),
+    }
+}
+
+/// `spawn_blocking` for `handle`'s runtime, from any thread.
+pub(super) fn spawn_blocking_on<F, R>(handle: &Handle, f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let (task, join) = spawn_unowned(BlockingFn(Some(f)), handle.shared.clone());
+    let Some(counted) = handle.blocking.start() else {
+        // The runtime has shut down: the closure never runs, as tokio's.
+        task.finish(None);
+        return join;
+    };
+    let handle = handle.clone();
     blocking::execute(Box::new(move |run: std::io::Result<()>| {
-        let result = match run {
+        // Uncounted last, once the handle has its result.
+        let _counted = counted;
+        match run {
+            // Queued when its runtime shut down: not run.
+            Ok(()) if handle.blocking.is_closed() => task.finish(None),
             Ok(()) => {
-                let _current = id.enter();
-                catch_unwind(AssertUnwindSafe(f))
+                let _current = super::handle::enter_blocking(handle);
+                task.run();
             }
-            // Refused: the handle reports it as the job's failure (a `JoinError` whose panic
-            // payload is the `io::Error`).
-            Err(e) => Err(Box::new(e) as Box<dyn std::any::Any + Send>),
-        };
-        *job_slot.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-        job_slot.waker.wake();
+            // Refused: the handle reports it as the closure's failure (a `JoinError` whose
+            // panic payload is the `io::Error`).
+            Err(e) => task.finish(Some(Box::new(e))),
+        }
     }));
-    handle
+    join
 }
 
-struct BlockingSlot<R> {
-    result: Mutex<Option<std::thread::Result<R>>>,
-    waker: AtomicWaker,
-}
+/// The future of a blocking closure's task: calls the closure in its one poll (on a pool
+/// thread; a panic is caught by the task and reported through its handle).
+struct BlockingFn<F>(Option<F>);
 
-/// The task that waits, on the runtime's thread, for a blocking job's result.
-struct BlockingTask<R> {
-    slot: Arc<BlockingSlot<R>>,
-}
+impl<F> Unpin for BlockingFn<F> {}
 
-impl<R> Future for BlockingTask<R> {
+impl<F: FnOnce() -> R, R> Future for BlockingFn<F> {
     type Output = R;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
-        self.slot.waker.register(cx.waker());
-        let taken = self
-            .slot
-            .result
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        match taken {
-            Some(Ok(value)) => Poll::Ready(value),
-            // Re-raised inside the task, so its JoinHandle reports the panic.
-            Some(Err(payload)) => resume_unwind(payload),
-            None => Poll::Pending,
-        }
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self
+            .0
+            .take()
+            .expect("a blocking closure's task is polled once");
+        Poll::Ready(f())
     }
 }
 

@@ -46,7 +46,7 @@ pub use join_error::JoinError;
 pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared, TaskCounters};
-pub(crate) use raw::{task_size, HEADER_SIZE};
+pub(crate) use raw::{spawn_unowned, task_size, HEADER_SIZE};
 pub use unconstrained::{unconstrained, Unconstrained};
 
 /// Spawns a local task (its future need not be `Send`), as tokio's `task::spawn_local`. Every

@@ -36,8 +36,19 @@ impl std::fmt::Debug for Shared {
 }
 
 thread_local! {
-    /// The scheduler entered on this thread, if any.
+    /// The scheduler entered on this thread, if any: the top of `ENTERED`, kept in a plain
+    /// cell because every wake-up on this thread reads it.
     static CURRENT: Cell<*const Local> = const { Cell::new(ptr::null()) };
+    /// Every scheduler entered on this thread and not yet left, innermost last. A `Local`
+    /// removes itself when it drops, so even guards dropped out of order (a user's misuse of
+    /// `Runtime::enter`) never make a dropped scheduler current again.
+    static ENTERED: RefCell<Vec<*const Local>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sets `CURRENT` to the innermost scheduler still entered.
+fn refresh_current(entered: &[*const Local]) {
+    let top = entered.last().copied().unwrap_or(ptr::null());
+    let _ = CURRENT.try_with(|c| c.set(top));
 }
 
 impl Shared {
@@ -135,14 +146,40 @@ impl std::fmt::Debug for Local {
     }
 }
 
-/// Restores the previously entered scheduler when dropped.
+/// Leaves the scheduler it entered when dropped: the one entered before it is current again.
 pub(crate) struct EnterGuard {
-    prev: *const Local,
+    local: *const Local,
+    /// Whether this guard was the innermost one when it was dropped (see [`EnterGuard::leave`]).
+    in_order: bool,
+}
+
+impl EnterGuard {
+    /// Leaves now; returns false if another scheduler was entered after this one and is still
+    /// entered (guards dropped out of order). The state is consistent either way.
+    pub(crate) fn leave(mut self) -> bool {
+        self.pop();
+        self.in_order
+    }
+
+    fn pop(&mut self) {
+        if self.local.is_null() {
+            return;
+        }
+        let local = std::mem::replace(&mut self.local, ptr::null());
+        let _ = ENTERED.try_with(|e| {
+            let mut entered = e.borrow_mut();
+            self.in_order = entered.last() == Some(&local);
+            if let Some(i) = entered.iter().rposition(|&l| l == local) {
+                entered.remove(i);
+            }
+            refresh_current(&entered);
+        });
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.prev));
+        self.pop();
     }
 }
 
@@ -171,8 +208,16 @@ impl Local {
     /// Makes this the scheduler that `spawn` and same-thread wake-ups use, until the guard drops.
     /// The caller keeps `self` alive and in place while the guard lives.
     pub(crate) fn enter(&self) -> EnterGuard {
-        let prev = CURRENT.with(|c| c.replace(self as *const Local));
-        EnterGuard { prev }
+        let local = self as *const Local;
+        ENTERED.with(|e| {
+            let mut entered = e.borrow_mut();
+            entered.push(local);
+            refresh_current(&entered);
+        });
+        EnterGuard {
+            local,
+            in_order: true,
+        }
     }
 
     /// Runs `f` with the scheduler entered on this thread, if any.
@@ -307,8 +352,17 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
-        let _guard = self.enter();
+        let guard = self.enter();
         self.shutdown();
+        drop(guard);
+        // Guards of this scheduler that outlive it (dropped out of order) must not make it
+        // current again: forget every entry of it.
+        let me = self as *const Local;
+        let _ = ENTERED.try_with(|e| {
+            let mut entered = e.borrow_mut();
+            entered.retain(|&l| l != me);
+            refresh_current(&entered);
+        });
     }
 }
 

@@ -1,5 +1,6 @@
 //! The task cell: one heap allocation holding the header, the future and later its output.
 
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -13,6 +14,7 @@ use std::task::{Context, Poll};
 use atomic_waker::AtomicWaker;
 
 use super::id::Id;
+use super::join::JoinHandle;
 use super::join_error::JoinError;
 use super::queue::Shared;
 use super::state::*;
@@ -53,10 +55,12 @@ struct Cell<F: Future> {
 
 /// Operations that need the future's concrete type.
 pub(super) struct Vtable {
-    /// Polls the future once. Returns true if the task completed in this call.
-    poll: unsafe fn(NonNull<Header>) -> bool,
-    /// Drops the future without polling it. Returns true if the task completed in this call.
-    shutdown: unsafe fn(NonNull<Header>) -> bool,
+    /// Polls the future once (leaving `SCHEDULED` set if the flag says so). Returns true if
+    /// the task completed in this call.
+    poll: unsafe fn(NonNull<Header>, bool) -> bool,
+    /// Drops the future without polling it; the task ends cancelled, or panicked with the
+    /// given payload. Returns true if the task completed in this call.
+    shutdown: unsafe fn(NonNull<Header>, Option<Box<dyn Any + Send>>) -> bool,
     /// Moves the output into `*mut Option<Result<T, JoinError>>`.
     read_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Frees the allocation.
@@ -96,12 +100,19 @@ fn vtable<F: Future + 'static>() -> &'static Vtable {
     }
 }
 
+/// `keep_scheduled`: leave `SCHEDULED` set, so no wake-up or abort ever queues the task (an
+/// unowned task, polled by its holder).
+///
 /// # Safety
 /// `ptr` is a live task of future type `F`, called on its owner thread, not re-entrantly.
-unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> bool {
+unsafe fn poll<F: Future>(ptr: NonNull<Header>, keep_scheduled: bool) -> bool {
     // SAFETY: the caller guarantees `ptr` points to a live `Cell<F>` (Header is its first field).
     let cell = unsafe { ptr.cast::<Cell<F>>().as_ref() };
-    let prev = cell.header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+    let prev = if keep_scheduled {
+        cell.header.state.load(Ordering::Acquire)
+    } else {
+        cell.header.state.fetch_and(!SCHEDULED, Ordering::AcqRel)
+    };
     if prev & COMPLETE != 0 {
         return false;
     }
@@ -139,7 +150,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> bool {
 
 /// # Safety
 /// As `poll`.
-unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> bool {
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>, panic: Option<Box<dyn Any + Send>>) -> bool {
     // SAFETY: as in `poll`.
     let cell = unsafe { ptr.cast::<Cell<F>>().as_ref() };
     if cell.header.state.load(Ordering::Acquire) & COMPLETE != 0 {
@@ -147,8 +158,12 @@ unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> bool {
     }
     let id = cell.header.id;
     let _current = id.enter();
+    let result = match panic {
+        None => Err(JoinError::cancelled(id)),
+        Some(payload) => Err(JoinError::panic(id, payload)),
+    };
     // SAFETY: as in `poll`.
-    unsafe { complete(cell, Err(JoinError::cancelled(id))) };
+    unsafe { complete(cell, result) };
     true
 }
 
@@ -235,13 +250,13 @@ impl Task {
     pub(super) fn run(&self) -> bool {
         // SAFETY: the scheduler calls this on the owner thread, never re-entrantly for one task
         // (a task is in at most one queue at a time and is popped before it is run).
-        unsafe { (self.header().vtable.poll)(self.ptr) }
+        unsafe { (self.header().vtable.poll)(self.ptr, false) }
     }
 
     /// Drops the future without polling. Owner thread only. Returns true if it completed.
     pub(super) fn shutdown(&self) -> bool {
         // SAFETY: as `run`.
-        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+        unsafe { (self.header().vtable.shutdown)(self.ptr, None) }
     }
 
     pub(super) fn owned_idx(&self) -> usize {
@@ -291,4 +306,64 @@ pub(super) unsafe fn drop_reference(ptr: NonNull<Header>) {
 pub(super) unsafe fn read_output_raw(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: forwarded contract.
     unsafe { (ptr.as_ref().vtable.read_output)(ptr, dst) }
+}
+
+/// A task no scheduler owns (the task of a blocking closure): whoever holds it polls it, once,
+/// on its own thread, so its future is `Send`. It keeps `SCHEDULED` set until it completes,
+/// so no wake-up or abort ever queues it anywhere: an abort before the poll makes the poll
+/// drop the future unpolled, an abort during the poll changes nothing.
+pub(crate) struct Unowned {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: the future is `Send` (see `spawn_unowned`), and only the holder of the `Unowned`
+// polls it or drops it, so it is touched by one thread at a time.
+unsafe impl Send for Unowned {}
+
+/// Creates an unowned task running `future` and the handle to await it.
+pub(crate) fn spawn_unowned<F>(future: F, shared: Arc<Shared>) -> (Unowned, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let ptr = allocate(future, shared);
+    // `allocate` counted three references: the handle's and two the `Unowned` holds (the
+    // queue's and the owner list's of a scheduled task; this task is in neither).
+    // SAFETY: the handle's reference, with `JOIN_INTEREST` set by `INITIAL`.
+    let handle = unsafe { JoinHandle::from_raw(ptr) };
+    (Unowned { ptr }, handle)
+}
+
+impl Unowned {
+    /// Polls the task once on this thread: it runs its future (or drops it unpolled if it was
+    /// aborted). A future that is not ready after that one poll is dropped: the task ends
+    /// cancelled.
+    pub(crate) fn run(self) {
+        // SAFETY: we are the only one that polls or drops this task's future (it is never
+        // queued: `SCHEDULED` stays set), and we do it once, here.
+        unsafe {
+            let vtable = self.ptr.as_ref().vtable;
+            (vtable.poll)(self.ptr, true);
+            (vtable.shutdown)(self.ptr, None);
+        }
+    }
+
+    /// Ends the task without polling it: cancelled, or (with `panic`) panicked with that
+    /// payload.
+    pub(crate) fn finish(self, panic: Option<Box<dyn Any + Send>>) {
+        // SAFETY: as in `run`.
+        unsafe { (self.ptr.as_ref().vtable.shutdown)(self.ptr, panic) };
+    }
+}
+
+impl Drop for Unowned {
+    fn drop(&mut self) {
+        // SAFETY: we own two counted references (see `spawn_unowned`). A task dropped without
+        // `run` or `finish` is freed with its future when its handle goes (the future is
+        // `Send`, so any thread may drop it).
+        unsafe {
+            drop_reference(self.ptr);
+            drop_reference(self.ptr);
+        }
+    }
 }
