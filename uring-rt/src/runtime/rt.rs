@@ -462,8 +462,14 @@ impl Runtime {
                 w.wake();
             }
 
-            if fired || self.local.has_ready() || main.woken.load(Ordering::SeqCst) {
+            if fired
+                || self.local.has_ready()
+                || self.local.has_deferred()
+                || main.woken.load(Ordering::SeqCst)
+            {
                 driver.submit_and_reap();
+                // Tasks that yielded run again only now that the driver was polled.
+                self.local.wake_deferred();
                 continue;
             }
             // Nothing to run: announce the park, then re-check what other threads may have

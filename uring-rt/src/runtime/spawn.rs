@@ -135,7 +135,8 @@ impl<F: FnOnce() -> R, R> Future for BlockingFn<F> {
 }
 
 /// Yields to the scheduler once: other ready tasks and completions run before this task
-/// continues.
+/// continues. As tokio's, the task is woken only after the runtime has polled its driver, so
+/// a loop of yields never starves I/O and timers; outside a runtime it is woken at once.
 ///
 /// # Examples
 ///
@@ -160,7 +161,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::task::coop::defer(cx.waker());
         Poll::Pending
     }
 }

@@ -41,7 +41,7 @@ pub(crate) fn poll_proceed(waker: &Waker) -> Poll<()> {
     match left {
         None => Poll::Ready(()),
         Some(0) => {
-            waker.wake_by_ref();
+            defer(waker);
             Poll::Pending
         }
         Some(n) => {
@@ -49,6 +49,15 @@ pub(crate) fn poll_proceed(waker: &Waker) -> Poll<()> {
             Poll::Ready(())
         }
     }
+}
+
+/// Wakes `waker` once the runtime of this thread has polled its driver (at once outside a
+/// runtime), so a task that yields lets I/O and timers progress first, as tokio's.
+pub(crate) fn defer(waker: &Waker) {
+    super::Local::with_current(|local| match local {
+        Some(local) => local.defer(waker),
+        None => waker.wake_by_ref(),
+    });
 }
 
 /// Gives back the unit a [`poll_proceed`] took, when the poll it allowed found nothing ready.

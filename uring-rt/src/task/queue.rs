@@ -8,6 +8,7 @@ use std::marker::PhantomData;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Waker;
 
 use slab::Slab;
 
@@ -131,6 +132,9 @@ pub(crate) struct Local {
     queue: RefCell<VecDeque<Task>>,
     /// Every live (not complete) task of this scheduler, for shutdown.
     owned: RefCell<Slab<Task>>,
+    /// Wakers of tasks that yielded (`yield_now`, a spent cooperative budget): woken after
+    /// the runtime next polls its driver, so a yield lets I/O progress, as in tokio.
+    deferred: RefCell<Vec<Waker>>,
     /// Counted by the owner thread only (see [`TaskCounters`]).
     polled: Cell<u64>,
     remote_wakes: Cell<u64>,
@@ -194,6 +198,7 @@ impl Local {
             }),
             queue: RefCell::new(VecDeque::with_capacity(256)),
             owned: RefCell::new(Slab::with_capacity(256)),
+            deferred: RefCell::new(Vec::new()),
             polled: Cell::new(0),
             remote_wakes: Cell::new(0),
             _not_send: PhantomData,
@@ -306,6 +311,25 @@ impl Local {
         drop(removed);
     }
 
+    /// Wakes `waker` after the runtime next polls its driver ([`Local::wake_deferred`]).
+    pub(crate) fn defer(&self, waker: &Waker) {
+        // A task is deferred once per poll at most; a duplicate wake is a no-op anyway.
+        self.deferred.borrow_mut().push(waker.clone());
+    }
+
+    /// Whether yielded tasks wait for [`Local::wake_deferred`].
+    pub(crate) fn has_deferred(&self) -> bool {
+        !self.deferred.borrow().is_empty()
+    }
+
+    /// Wakes the tasks that yielded; the runtime calls it right after polling its driver.
+    pub(crate) fn wake_deferred(&self) {
+        let wakers = std::mem::take(&mut *self.deferred.borrow_mut());
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
     /// Whether tasks are waiting to run (locally or from other threads).
     pub(crate) fn has_ready(&self) -> bool {
         !self.queue.borrow().is_empty() || self.shared.has_remote()
@@ -319,6 +343,8 @@ impl Local {
     /// Cancels every task: closes the remote queue, drops every future on this thread, and
     /// empties the queues. Must run while entered.
     pub(crate) fn shutdown(&self) {
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        drop(deferred);
         let remote = {
             let mut remote = self.shared.remote.lock().unwrap_or_else(|e| e.into_inner());
             remote.take().unwrap_or_default()
