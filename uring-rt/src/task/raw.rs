@@ -138,7 +138,16 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, keep_scheduled: bool) -> bool {
     // decrement); clones made by the future take their own references.
     let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
-    let result = match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+    let stage_ptr = cell.stage.get();
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        // A poll that panics drops its future during the unwind, as tokio's: its destructor
+        // sees `thread::panicking()`.
+        let on_unwind = DropOnUnwind(stage_ptr);
+        let out = future.poll(&mut cx);
+        std::mem::forget(on_unwind);
+        out
+    }));
+    let result = match polled {
         Ok(Poll::Pending) => return false,
         Ok(Poll::Ready(output)) => Ok(output),
         Err(payload) => Err(JoinError::panic(id, payload)),
@@ -146,6 +155,18 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, keep_scheduled: bool) -> bool {
     // SAFETY: as above.
     unsafe { complete(cell, result) };
     true
+}
+
+/// Drops a task's future in place when dropped: armed around a poll and forgotten when the
+/// poll returns, so it runs only while the poll unwinds.
+struct DropOnUnwind<F: Future>(*mut Stage<F>);
+
+impl<F: Future> Drop for DropOnUnwind<F> {
+    fn drop(&mut self) {
+        // SAFETY: owner thread, inside `poll` (its contract), the future's poll has unwound
+        // and its pinned reference is never used again; the future is dropped in place.
+        unsafe { *self.0 = Stage::Consumed };
+    }
 }
 
 /// # Safety
