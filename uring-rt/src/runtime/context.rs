@@ -126,9 +126,23 @@ pub(crate) fn run_on(id: u64, f: impl FnOnce(&Context) + Send + 'static) {
     );
 }
 
+/// Makes nothing current if `ctx` is (a dropped runtime left current by enter guards dropped
+/// out of order).
+pub(crate) fn forget(ctx: &Rc<Context>) {
+    let old = CURRENT.try_with(|c| {
+        let mut current = c.borrow_mut();
+        if current.as_ref().is_some_and(|cur| Rc::ptr_eq(cur, ctx)) {
+            current.take()
+        } else {
+            None
+        }
+    });
+    drop(old);
+}
+
 /// Makes `ctx` current until the guard drops.
 pub(crate) fn set(ctx: Rc<Context>) -> ContextGuard {
-    let prev = CURRENT.with(|c| c.replace(Some(ctx)));
+    let prev = CURRENT.try_with(|c| c.replace(Some(ctx))).ok().flatten();
     ContextGuard { prev }
 }
 

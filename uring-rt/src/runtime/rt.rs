@@ -505,5 +505,7 @@ impl Drop for Runtime {
         let blocking = &self.context.handle.blocking;
         blocking.close();
         blocking.wait(self.blocking_wait);
+        drop((_local, _context));
+        context::forget(&self.context);
     }
 }

@@ -153,6 +153,8 @@ impl std::fmt::Debug for Local {
 /// Leaves the scheduler it entered when dropped: the one entered before it is current again.
 pub(crate) struct EnterGuard {
     local: *const Local,
+    /// How many schedulers were entered, this one included, when it was entered.
+    depth: usize,
     /// Whether this guard was the innermost one when it was dropped (see [`EnterGuard::leave`]).
     in_order: bool,
 }
@@ -172,7 +174,7 @@ impl EnterGuard {
         let local = std::mem::replace(&mut self.local, ptr::null());
         let _ = ENTERED.try_with(|e| {
             let mut entered = e.borrow_mut();
-            self.in_order = entered.last() == Some(&local);
+            self.in_order = entered.len() == self.depth && entered.last() == Some(&local);
             if let Some(i) = entered.iter().rposition(|&l| l == local) {
                 entered.remove(i);
             }
@@ -214,13 +216,19 @@ impl Local {
     /// The caller keeps `self` alive and in place while the guard lives.
     pub(crate) fn enter(&self) -> EnterGuard {
         let local = self as *const Local;
-        ENTERED.with(|e| {
-            let mut entered = e.borrow_mut();
-            entered.push(local);
-            refresh_current(&entered);
-        });
+        // During thread-local destruction (a runtime kept in a thread-local) nothing is
+        // entered; spawning then panics as outside a runtime.
+        let depth = ENTERED
+            .try_with(|e| {
+                let mut entered = e.borrow_mut();
+                entered.push(local);
+                refresh_current(&entered);
+                entered.len()
+            })
+            .unwrap_or(0);
         EnterGuard {
             local,
+            depth,
             in_order: true,
         }
     }
