@@ -84,12 +84,24 @@ fn expand(args: TokenStream, mut input: ItemFn, is_test: bool) -> syn::Result<To
     };
     // The annotation ties the async block's output to the declared return type, so `?` in
     // the body converts errors as it would in a plain fn.
-    let new_body = quote_spanned! {span=>
-        {
-            let body = async move #body;
-            let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
-                ::core::pin::pin!(body);
-            ::uring_rt::start(body)
+    // `-> !` cannot be named there (the never type is unstable outside return position): the
+    // function's return type alone ties the output, as in tokio's macro.
+    let never = matches!(&input.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Never(_)));
+    let new_body = if never {
+        quote_spanned! {span=>
+            {
+                let body = async move #body;
+                ::uring_rt::start(body)
+            }
+        }
+    } else {
+        quote_spanned! {span=>
+            {
+                let body = async move #body;
+                let body: ::core::pin::Pin<&mut dyn ::core::future::Future<Output = #output>> =
+                    ::core::pin::pin!(body);
+                ::uring_rt::start(body)
+            }
         }
     };
     input.block = syn::parse2(new_body)?;
