@@ -180,11 +180,12 @@ impl<T> Drop for JoinHandle<T> {
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & COMPLETE != 0 {
-                // The output is ours (completion saw our interest): drop it here.
+                // The output is ours (completion saw our interest): drop it here. A panic in
+                // its destructor stays here, as tokio's: dropping a handle never panics.
                 let mut out: Option<Result<T, JoinError>> = None;
                 // SAFETY: as in `poll`.
                 unsafe { read_output_raw(ptr, &mut out as *mut _ as *mut ()) };
-                drop(out);
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(out)));
                 break;
             }
             match header.state.compare_exchange_weak(
