@@ -97,8 +97,12 @@ impl Handle {
     ///     let _handle = uring_rt::runtime::Handle::current();
     /// });
     /// ```
+    #[track_caller]
     pub fn current() -> Handle {
-        Handle::try_current().unwrap_or_else(|e| panic!("{e}"))
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(e) => panic!("{e}"),
+        }
     }
 
     /// The handle of the runtime running on this thread.
@@ -190,6 +194,7 @@ impl Handle {
     /// let out = handle.block_on(handle.spawn_blocking(|| "done")).unwrap();
     /// assert_eq!(out, "done");
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(
             !super::context::is_running(),

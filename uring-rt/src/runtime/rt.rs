@@ -414,6 +414,7 @@ impl Runtime {
     /// let rt = uring_rt::Runtime::new().unwrap();
     /// assert_eq!(rt.block_on(async { 7 }), 7);
     /// ```
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let Some(_running) = context::start_running() else {
             panic!(

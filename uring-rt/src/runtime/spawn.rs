@@ -26,18 +26,19 @@ use crate::task::{spawn_unowned, JoinHandle, Local};
 ///     assert_eq!(handle.await.unwrap(), 10);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    Local::with_current(|local| match local {
-        Some(local) => local.spawn(future),
+    match Local::with_current(|local| local.map(|local| local.spawn(future))) {
+        Some(handle) => handle,
         None => panic!(
             "uring_rt::spawn called outside of a uring-rt runtime: call it inside \
              Runtime::block_on or uring_rt::start"
         ),
-    })
+    }
 }
 
 /// Runs a blocking closure on the blocking thread pool and returns a handle to its result. A
@@ -71,6 +72,7 @@ where
 ///     assert_eq!(sum, 5050);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,

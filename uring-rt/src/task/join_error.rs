@@ -100,9 +100,12 @@ impl JoinError {
     ///     assert_eq!(*err.into_panic().downcast_ref::<&str>().unwrap(), "boom");
     /// });
     /// ```
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|err| panic!("`JoinError::into_panic` called on a {err}"))
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(err) => panic!("`JoinError::into_panic` called on a {err}"),
+        }
     }
 
     /// The panic payload, to resume the panic with `std::panic::resume_unwind`.

@@ -67,6 +67,7 @@ pub use unconstrained::{unconstrained, Unconstrained};
 ///     assert_eq!(uring_rt::task::spawn_local(async move { *s }).await.unwrap(), 3);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: std::future::Future + 'static,
