@@ -4,7 +4,8 @@
 //! # The loop
 //!
 //! `block_on` repeats: poll the main future if woken; run up to 64 ready tasks; fire due
-//! timers; then either submit and reap without waiting (more work is ready) or park in one
+//! timers; then either submit and reap without waiting (more work is ready, or tasks yielded:
+//! they are woken right after this reap, as tokio defers yields) or park in one
 //! `io_uring_enter` that submits everything queued and waits for a completion, a wake-up from
 //! another thread, or the next timer deadline. So queued SQEs reach the kernel once per tick
 //! and an idle runtime sleeps in the kernel. The exception: reads and writes on `O_DIRECT`
