@@ -375,8 +375,13 @@ impl Runtime {
     /// use std::time::Duration;
     ///
     /// let rt = uring_rt::Runtime::new().unwrap();
+    /// let (started_tx, started) = std::sync::mpsc::channel();
     /// let (tx, rx) = std::sync::mpsc::channel::<()>();
-    /// let task = rt.spawn_blocking(move || rx.recv().is_err());
+    /// let task = rt.spawn_blocking(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     rx.recv().is_err()
+    /// });
+    /// started.recv().unwrap(); // a closure not started by the shutdown would not run
     /// rt.shutdown_timeout(Duration::from_millis(10));
     /// drop(tx); // the closure returns now, after the shutdown
     /// assert!(futures::executor::block_on(task).unwrap());
