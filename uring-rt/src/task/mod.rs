@@ -30,6 +30,7 @@ mod queue;
 mod raw;
 mod ready;
 mod state;
+mod task_local;
 mod unconstrained;
 mod waker;
 
@@ -47,6 +48,7 @@ pub use join_set::JoinSet;
 pub(crate) use queue::Unpark;
 pub(crate) use queue::{EnterGuard, Local, Shared, TaskCounters};
 pub(crate) use raw::{spawn_unowned, task_size, HEADER_SIZE};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use unconstrained::{unconstrained, Unconstrained};
 
 /// Spawns a local task (its future need not be `Send`), as tokio's `task::spawn_local`. Every
