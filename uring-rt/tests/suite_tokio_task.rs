@@ -6,7 +6,7 @@
 //!
 //! Not translated:
 //! - `block_in_place`, `LocalSet::{new, block_on, run_until, enter}`, multi-thread flavours.
-//! - `task::LocalKey` / `task_local!` cases: no task-locals here.
+//! - `task_local!` cases: `suite_tokio_task_local.rs`.
 //! - the `Builder::{worker_threads, max_blocking_threads, ...}` panic locations: no such
 //!   options.
 //! - `num_workers`, `global_queue_depth`, busy durations: not in our metrics (one worker).
