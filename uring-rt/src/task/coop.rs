@@ -51,13 +51,49 @@ pub(crate) fn poll_proceed(waker: &Waker) -> Poll<()> {
     }
 }
 
-/// Wakes `waker` once the runtime of this thread has polled its driver (at once outside a
-/// runtime), so a task that yields lets I/O and timers progress first, as tokio's.
+/// Wakes `waker` once the runtime of this thread has polled its driver, so a task that yields
+/// lets I/O and timers progress first, as tokio's. Any other waker (outside a runtime, the
+/// `block_on` future's, another executor's nested in a task) is woken at once: the runtime
+/// polls its driver before `block_on`'s future anyway, and another executor must not wait
+/// for a runtime it may be blocking.
 pub(crate) fn defer(waker: &Waker) {
-    super::Local::with_current(|local| match local {
-        Some(local) => local.defer(waker),
-        None => waker.wake_by_ref(),
+    let task = TASK_WAKER.try_with(Cell::get).ok().flatten();
+    let ours = task.is_some_and(|task| {
+        // SAFETY: set only by `polling`, whose guard (alive for the whole poll of the task
+        // owning that waker) restores the previous value before the waker goes away.
+        let task = unsafe { &*task };
+        waker.will_wake(task)
     });
+    super::Local::with_current(|local| match local {
+        Some(local) if ours => local.defer(waker),
+        _ => waker.wake_by_ref(),
+    });
+}
+
+thread_local! {
+    /// The waker of the task being polled on this thread, if any.
+    static TASK_WAKER: Cell<Option<*const Waker>> = const { Cell::new(None) };
+}
+
+/// Marks `waker` as the waker of the task polled until the guard drops, which the caller
+/// keeps no longer than `waker` lives.
+pub(crate) fn polling(waker: &Waker) -> PollingGuard {
+    let prev = TASK_WAKER
+        .try_with(|w| w.replace(Some(waker as *const Waker)))
+        .ok()
+        .flatten();
+    PollingGuard { prev }
+}
+
+/// Restores the previously polled task's waker on drop.
+pub(crate) struct PollingGuard {
+    prev: Option<*const Waker>,
+}
+
+impl Drop for PollingGuard {
+    fn drop(&mut self) {
+        let _ = TASK_WAKER.try_with(|w| w.set(self.prev));
+    }
 }
 
 /// Gives back the unit a [`poll_proceed`] took, when the poll it allowed found nothing ready.
