@@ -133,6 +133,35 @@ fn yield_now_outside_a_runtime_wakes_itself_and_then_completes() {
     assert!(fut.as_mut().poll(&mut cx).is_ready());
 }
 
+/// `yield_now_external_executor_and_block_in_place`: another executor nested in a task, or
+/// `Handle::block_on` where a runtime is entered but not running, sees its yields woken at
+/// once (the runtime, blocked under it, could not wake them).
+#[test]
+fn yield_now_under_another_executor_on_a_runtime_thread_completes() {
+    let rt = rt();
+    rt.block_on(async {
+        let nested = uring_rt::spawn(async {
+            futures::executor::block_on(async {
+                for _ in 0..3 {
+                    uring_rt::yield_now().await;
+                }
+                "nested"
+            })
+        });
+        assert_eq!(nested.await.unwrap(), "nested");
+    });
+    let _guard = rt.enter();
+    let handle = Handle::current();
+    handle.block_on(async {
+        uring_rt::yield_now().await;
+        // Unconstrained there: the budget never runs out.
+        for _ in 0..1000 {
+            consume_budget().await;
+        }
+        assert!(has_budget_remaining());
+    });
+}
+
 /// `test_has_budget_remaining`, `coop_consume_budget`, `coop_unconstrained`.
 #[test]
 fn the_budget_runs_out_after_128_units_and_unconstrained_lifts_it() {
