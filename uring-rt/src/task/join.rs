@@ -165,6 +165,9 @@ impl<T> Future for JoinHandle<T> {
         // SAFETY: COMPLETE is set and we hold join interest, so the output is ours to take;
         // `out` has the type the task was spawned with.
         unsafe { read_output_raw(ptr, &mut out as *mut _ as *mut ()) };
+        // A waker registered after the completion woke the last one is never woken: drop it
+        // now (it may hold the task that awaits this one: a cycle that would leak both).
+        drop(header.join_waker.take());
         self.raw = None;
         // SAFETY: we release the handle's reference; `self.raw` no longer points at it.
         unsafe { drop_reference(ptr) };
@@ -198,6 +201,10 @@ impl<T> Drop for JoinHandle<T> {
                 Err(actual) => state = actual,
             }
         }
+        // Nobody awaits the task any more: release the waker registered by our last poll. Kept
+        // until the task completes, it could hold a task that holds this one (two tasks
+        // awaiting each other's handles), and neither would ever be freed.
+        drop(header.join_waker.take());
         // SAFETY: the handle's reference.
         unsafe { drop_reference(ptr) };
     }
