@@ -3,23 +3,14 @@
 //! and other tasks run, as tokio's coop budget guarantees. (`JoinSet::join_next` under the
 //! budget: `task_joinset.rs`.)
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use uring_rt::runtime::DriverKind;
 use uring_rt::time::timeout;
 use uring_rt::Runtime;
 
-/// Runs `f` on its own thread and fails the test if it does not finish in 20 s (a task that
-/// never yields would hang the runtime forever).
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the runtime hung: a task that never yields starved the timer")
-}
+mod support;
+use support::bounded;
 
 fn busy_nops_are_interrupted_by_a_timeout(kind: DriverKind) -> u64 {
     bounded(move || {

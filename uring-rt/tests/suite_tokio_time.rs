@@ -24,12 +24,15 @@ use std::future::{Future, IntoFuture};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::task::noop_waker_ref;
 use uring_rt::time::{self, sleep, sleep_until, timeout, timeout_at, Duration, Instant, Sleep};
 use uring_rt::Runtime;
+
+mod support;
+use support::{bounded, timers};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -52,28 +55,6 @@ fn counting() -> (Arc<CountWaker>, Waker) {
 
 fn poll_once<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut Context::from_waker(waker))
-}
-
-/// Timers registered in `rt` (its `Debug` output carries the count).
-fn timers(rt: &Runtime) -> usize {
-    let dbg = format!("{rt:?}");
-    let at = dbg
-        .find("timers: ")
-        .expect("Runtime's Debug shows its timers")
-        + 8;
-    let digits: String = dbg[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap()
-}
-
-/// Runs `f` on its own thread; fails if it does not finish in 20 s (a starved timer would
-/// hang the runtime forever).
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the runtime hung: a timer never fired")
 }
 
 /// Runs each future as its own task and returns the indices in the order they finished.

@@ -23,29 +23,11 @@ use std::task::{Context, Poll};
 use uring_rt::time::{interval, interval_at, sleep, sleep_until, timeout, Duration, Instant};
 use uring_rt::Runtime;
 
+mod support;
+use support::{bounded, timers};
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Timers registered in `rt` (its `Debug` output carries the count).
-fn timers(rt: &Runtime) -> usize {
-    let dbg = format!("{rt:?}");
-    let at = dbg
-        .find("timers: ")
-        .expect("Runtime's Debug shows its timers")
-        + 8;
-    let digits: String = dbg[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap()
-}
-
-/// Runs `f` on its own thread; fails if it does not finish in 20 s.
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the runtime hung: a timer never fired")
 }
 
 #[test]
