@@ -100,6 +100,7 @@ mod tcp_socket;
 mod tcp_stream;
 mod ucred;
 mod udp;
+mod udp_options;
 mod unix_datagram;
 mod unix_listener;
 mod unix_socket;
