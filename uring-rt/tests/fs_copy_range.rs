@@ -6,11 +6,13 @@
 use std::io::ErrorKind;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use uring_rt::fs::{File, OpenOptions};
 use uring_rt::Runtime;
+
+mod support;
+use support::fds_on;
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
@@ -28,15 +30,6 @@ fn pattern(len: usize, seed: u64) -> Vec<u8> {
     }
     out.truncate(len);
     out
-}
-
-/// How many of this process's fds are open on `path`.
-fn fds_on(path: &Path) -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter(|target| target == path)
-        .count()
 }
 
 fn errno(e: &std::io::Error) -> Option<i32> {

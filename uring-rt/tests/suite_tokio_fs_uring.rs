@@ -30,14 +30,8 @@ use std::time::{Duration, Instant};
 use uring_rt::fs::{self, OpenOptions};
 use uring_rt::runtime::DriverKind;
 
-/// How many fds of this process are open on `path` (which must be canonical).
-fn fds_on(path: &Path) -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter(|target| target == path)
-        .count()
-}
+mod support;
+use support::fds_on;
 
 /// A file with some bytes in it (in a directory of its own: a `NamedTempFile` would hold
 /// an fd on it), and its canonical path (what `/proc/self/fd` shows).

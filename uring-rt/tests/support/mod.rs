@@ -1,6 +1,7 @@
 //! Helpers shared by integration test files (`mod support;`); each file uses what it needs.
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -26,4 +27,14 @@ pub(crate) fn timers(rt: &Runtime) -> usize {
         + 8;
     let digits: String = dbg[at..].chars().take_while(char::is_ascii_digit).collect();
     digits.parse().unwrap()
+}
+
+/// How many of this process's fds are open on `path` (which must be canonical), from
+/// `/proc/self/fd`.
+pub(crate) fn fds_on(path: &Path) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target == path)
+        .count()
 }
