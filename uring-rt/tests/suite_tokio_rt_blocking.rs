@@ -26,8 +26,35 @@ use uring_rt::runtime::Handle;
 use uring_rt::task::JoinSet;
 use uring_rt::Runtime;
 
+mod support;
+use support::bounded;
+
 fn rt() -> Runtime {
     Runtime::new().unwrap()
+}
+
+/// tokio's blocking tasks run outside the cooperative budget: an executor driven inside a
+/// closure may complete any number of budgeted steps (here 1,000 `consume_budget` calls,
+/// far over one poll's 128) without ever being told to yield.
+#[test]
+fn a_blocking_closure_runs_without_a_cooperative_budget() {
+    let done = bounded(|| {
+        let rt = rt();
+        rt.block_on(async {
+            uring_rt::spawn_blocking(|| {
+                futures::executor::block_on(async {
+                    for _ in 0..1000 {
+                        uring_rt::task::consume_budget().await;
+                    }
+                    assert!(uring_rt::task::coop::has_budget_remaining());
+                });
+                1000
+            })
+            .await
+            .unwrap()
+        })
+    });
+    assert_eq!(done, 1000);
 }
 
 #[test]

@@ -204,8 +204,7 @@ impl Handle {
         let _current = enter_blocking(self.clone());
         let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
         let mut cx = Context::from_waker(&waker);
-        // No cooperative budget here (a closure's poll set one): this thread runs nothing else.
-        let mut future = pin!(crate::task::unconstrained(future));
+        let mut future = pin!(future);
         loop {
             if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return out;

@@ -132,7 +132,9 @@ impl<F: FnOnce() -> R, R> Future for BlockingFn<F> {
             .0
             .take()
             .expect("a blocking closure's task is polled once");
-        Poll::Ready(f())
+        // The closure is not a task's poll: no cooperative budget (an executor run inside it,
+        // or a due `Sleep` polled there, must never be told to yield), as tokio's.
+        Poll::Ready(crate::task::coop::unconstrained(f))
     }
 }
 
