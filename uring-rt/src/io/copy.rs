@@ -1,6 +1,5 @@
 //! [`copy`]: moves a reader's bytes into a writer.
 
-use std::future::poll_fn;
 use std::io;
 
 use super::{AsyncReadOwned, AsyncWriteOwned, AsyncWriteOwnedExt};
@@ -69,7 +68,7 @@ where
         total += n as u64;
         // As tokio's `copy`: each chunk takes a unit of the task's cooperative budget, so a
         // copy between ends that never wait (bytes in memory) still lets other tasks run.
-        poll_fn(|cx| coop::poll_proceed(cx.waker())).await;
+        coop::consume_budget().await;
     }
     writer.flush().await?;
     Ok(total)

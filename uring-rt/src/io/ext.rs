@@ -121,25 +121,22 @@ pub trait AsyncReadOwnedExt: AsyncReadOwned {
     /// });
     /// ```
     async fn read_to_string(&mut self, buf: String) -> BufResult<usize, String> {
-        let mut bytes = buf.into_bytes();
-        let start = bytes.len();
-        let (res, read) = self.read_to_end(bytes).await;
-        bytes = read;
-        let valid = std::str::from_utf8(&bytes[start..]).is_ok();
-        if !valid {
-            bytes.truncate(start);
+        let start = buf.len();
+        let (res, bytes) = self.read_to_end(buf.into_bytes()).await;
+        match String::from_utf8(bytes) {
+            Ok(text) => (res, text),
+            Err(e) => {
+                // `bytes[..start]` came from a `String`: cutting what was read restores it.
+                let mut bytes = e.into_bytes();
+                bytes.truncate(start);
+                let text = String::from_utf8(bytes).expect("the caller's string was UTF-8");
+                let res = res.and(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )));
+                (res, text)
+            }
         }
-        let res = match res {
-            Ok(_) if !valid => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            )),
-            other => other,
-        };
-        // Checked above: `bytes[..start]` came from a `String`, and the rest is valid UTF-8
-        // or was cut off.
-        let text = String::from_utf8(bytes).unwrap_or_default();
-        (res, text)
     }
 }
 
