@@ -4,10 +4,12 @@
 //! ([`BufResult`](crate::buf::BufResult)); each is one SQE (`RECV`, `SEND`, `SENDMSG`,
 //! `RECVMSG`, `SEND_ZC`, `ACCEPT`, `CONNECT`, `SOCKET`). Socket types are `Send + Sync`:
 //! the fd is shared with the operations in flight on it and closed only after the last one
-//! completed: a stream by an async `IORING_OP_CLOSE` (a lingering close never blocks the
-//! ring), a listener or a datagram socket by `close(2)` on the spot, so that, as with std
-//! and tokio, its address is free once the drop returned (bind the port again, or get
-//! `ConnectionRefused` for the next datagram sent to it).
+//! completed: a stream by an `IORING_OP_CLOSE` queued with the ring's next submission, a
+//! listener or a datagram socket by `close(2)` on the spot, so that, as with std and tokio,
+//! its address is free once the drop returned (bind the port again, or get
+//! `ConnectionRefused` for the next datagram sent to it) — unless an operation on it is
+//! still in flight (say an `accept` dropped by a `timeout` whose cancellation the kernel has
+//! not yet completed): then the socket closes when that operation ends.
 //!
 //! # Nothing is lost when a future is dropped
 //!

@@ -348,8 +348,9 @@ impl TcpStream {
     }
 
     /// Sets `SO_LINGER`: how long dropping the stream may wait for unsent bytes
-    /// (`None`: the kernel sends them in the background). Dropping never blocks the ring's
-    /// thread here, as the close is an `IORING_OP_CLOSE`.
+    /// (`None`: the kernel sends them in the background). The close is an `IORING_OP_CLOSE`
+    /// queued with the ring's next submission; with a non-zero linger the kernel may still
+    /// wait for unsent bytes on the ring's thread when it runs the close (not measured here).
     ///
     /// # Errors
     ///
