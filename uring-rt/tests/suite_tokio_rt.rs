@@ -333,6 +333,7 @@ fn sockets_from_block_on_and_tasks_and_a_shutdown_with_udp_in_flight() {
         let rt = Runtime::new().unwrap();
         let sent = Rc::new(Cell::new(0u32));
         let s = sent.clone();
+        let progress = sent.clone();
         rt.block_on(async move {
             let socket = Rc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
             let addr = socket.local_addr().unwrap();
@@ -350,7 +351,13 @@ fn sockets_from_block_on_and_tasks_and_a_shutdown_with_udp_in_flight() {
                     uring_rt::time::sleep(Duration::from_millis(1)).await;
                 }
             });
-            uring_rt::time::sleep(Duration::from_millis(5)).await;
+            // Until the sender made progress (bounded: 5 s), however the completions interleave.
+            for _ in 0..5000 {
+                if progress.get() > 0 {
+                    break;
+                }
+                uring_rt::time::sleep(Duration::from_millis(1)).await;
+            }
         });
         assert!(sent.get() > 0);
         drop(rt);

@@ -161,7 +161,8 @@ fn reset_pending_sleep_to_an_earlier_deadline() {
             s.as_mut().reset(start + ms(40));
             s.await;
         });
-        let reference = Box::pin(sleep_until(start + ms(150)));
+        // Far enough out that a stalled machine cannot reorder it with the other two.
+        let reference = Box::pin(sleep_until(start + ms(1000)));
         let order = finish_order(vec![reference, at_once, after_a_while]).await;
         assert_eq!(order, [1, 2, 0]);
     });

@@ -87,10 +87,11 @@ fn self_waking_future_does_not_starve_its_timer() {
     let (main_polls, task_polls) = bounded(|| {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            let when = Instant::now() + ms(10);
+            // 50 ms: the first poll comes well before the deadline even on a stalled machine.
+            let when = Instant::now() + ms(50);
             let main_polls = Starve(Box::pin(sleep_until(when)), 0).await;
             assert!(Instant::now() >= when);
-            let when = Instant::now() + ms(10);
+            let when = Instant::now() + ms(50);
             let task = uring_rt::spawn(Starve(Box::pin(sleep_until(when)), 0));
             let task_polls = task.await.unwrap();
             assert!(Instant::now() >= when);
