@@ -34,6 +34,8 @@ use uring_rt::prelude::*;
 use uring_rt::runtime::Handle;
 use uring_rt::Runtime;
 
+mod support;
+
 fn rt() -> Runtime {
     Runtime::new().unwrap()
 }
@@ -123,6 +125,11 @@ fn many_tasks_fed_from_another_thread_from_block_on_and_from_a_task() {
 /// keep wake-ups and spawns from other threads from being served.
 #[test]
 fn wakes_and_spawns_from_other_threads_are_served_under_load_and_idle() {
+    // A wrong wait or a starved driver would hang: fail after 20 s instead.
+    support::bounded(wakes_and_spawns_from_other_threads_are_served_under_load_and_idle_body);
+}
+
+fn wakes_and_spawns_from_other_threads_are_served_under_load_and_idle_body() {
     let rt = rt();
     rt.block_on(async {
         uring_rt::spawn(spin());
@@ -368,6 +375,11 @@ fn sockets_from_block_on_and_tasks_and_a_shutdown_with_udp_in_flight() {
 /// keep a TCP exchange from completing.
 #[test]
 fn io_completes_while_a_hundred_tasks_spin() {
+    // A wrong wait or a starved driver would hang: fail after 20 s instead.
+    support::bounded(io_completes_while_a_hundred_tasks_spin_body);
+}
+
+fn io_completes_while_a_hundred_tasks_spin_body() {
     let rt = rt();
     for _ in 0..100 {
         rt.spawn(async {

@@ -200,6 +200,11 @@ fn shutdown_timeout_and_background_return_while_a_closure_still_runs() {
 /// from inside another runtime.
 #[test]
 fn shutdowns_without_closures_return_even_inside_another_runtime() {
+    // A wrong wait or a starved driver would hang: fail after 20 s instead.
+    support::bounded(shutdowns_without_closures_return_even_inside_another_runtime_body);
+}
+
+fn shutdowns_without_closures_return_even_inside_another_runtime_body() {
     let rt1 = rt();
     rt1.block_on(uring_rt::time::sleep(Duration::from_millis(5)));
     rt1.shutdown_timeout(Duration::from_secs(10_000));
