@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::DirEntry;
-use crate::{op, spawn_blocking, JoinHandle};
+use crate::{spawn_blocking, JoinHandle};
 
 /// Entries fetched per trip to the blocking pool.
 const BATCH: usize = 128;
@@ -48,11 +48,8 @@ type Batch = (std::fs::ReadDir, VecDeque<io::Result<DirEntry>>, bool);
 /// });
 /// ```
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
-    op::in_runtime()?;
     let path: PathBuf = path.as_ref().to_owned();
-    let dir = spawn_blocking(move || std::fs::read_dir(path))
-        .await
-        .map_err(|e| io::Error::other(e.to_string()))??;
+    let dir = super::blocking::blocking(move || std::fs::read_dir(path)).await?;
     Ok(ReadDir {
         buffered: VecDeque::new(),
         state: State::Idle(Some(dir)),
