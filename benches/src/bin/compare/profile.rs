@@ -72,8 +72,10 @@ const RULES: [(usize, &[&str]); 5] = [
             "finish_task_switch",
             "try_to_wake_up",
             "ttwu_",
-            "enqueue_",
-            "dequeue_",
+            "enqueue_task",
+            "enqueue_entity",
+            "dequeue_task",
+            "dequeue_entity",
             "pick_next_",
             "update_curr",
             "__wake_up",
@@ -108,20 +110,24 @@ pub(super) struct Recording {
 }
 
 impl Recording {
-    /// After `warmup` seconds, samples process `pid` for `duration` seconds.
+    /// Samples process `pid` over the middle 90% of the measured window that `loadgen`
+    /// opens `warmup` seconds after it starts and keeps for `duration` seconds: the margins
+    /// keep loadgen's connection set-up (before its warm-up) and the server's teardown of the
+    /// connections (after the window) out of the recording.
     pub(super) fn start(pid: u32, warmup: f64, duration: f64) -> Self {
+        let (delay, length) = (warmup + duration * 0.05, duration * 0.9);
         let file =
             std::env::temp_dir().join(format!("compare-perf-{}-{pid}.data", std::process::id()));
         let out = file.clone();
         let thread = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs_f64(warmup));
+            std::thread::sleep(Duration::from_secs_f64(delay));
             let status = Command::new("perf")
                 .args(["record", "-q", "-e", "cpu-clock", "-F", FREQ, "-o"])
                 .arg(&out)
                 .arg("-p")
                 .arg(pid.to_string())
                 .args(["--", "sleep"])
-                .arg(duration.to_string())
+                .arg(length.to_string())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -198,6 +204,9 @@ mod tests {
         assert_eq!(classify_line("  2.79%  [k] do_syscall_64"), Some((2.79, 2)));
         assert_eq!(classify_line("  0.56%  [k] sock_poll"), Some((0.56, 3)));
         assert_eq!(classify_line("  1.28%  [k] fdget"), Some((1.28, 4)));
+        // Loopback receive, not the scheduler's run queues.
+        assert_eq!(classify_line("  0.30%  [k] enqueue_to_backlog"), Some((0.3, 0)));
+        assert_eq!(classify_line("  0.30%  [k] enqueue_task_fair"), Some((0.3, 5)));
         assert_eq!(
             classify_line("  0.94%  [k] finish_task_switch.isra.0"),
             Some((0.94, 5))

@@ -189,7 +189,7 @@ pub(super) fn print_split(
     println!(
         "tcp/ip+: every other kernel symbol (TCP/IP, loopback, memory); syscall: entry, exit and \
          the __sys_/__x64_sys_ wrappers;\nepoll: ep_*, sock_poll, tcp_poll; fd: fdget/fput; sched: \
-         schedule, wake-ups; user: the server's own code and libc"
+         schedule, wake-ups; user: the server's own code and libc;\neach column is its own median, so a row need not add up to the total"
     );
     out
 }
