@@ -205,8 +205,14 @@ mod tests {
         assert_eq!(classify_line("  0.56%  [k] sock_poll"), Some((0.56, 3)));
         assert_eq!(classify_line("  1.28%  [k] fdget"), Some((1.28, 4)));
         // Loopback receive, not the scheduler's run queues.
-        assert_eq!(classify_line("  0.30%  [k] enqueue_to_backlog"), Some((0.3, 0)));
-        assert_eq!(classify_line("  0.30%  [k] enqueue_task_fair"), Some((0.3, 5)));
+        assert_eq!(
+            classify_line("  0.30%  [k] enqueue_to_backlog"),
+            Some((0.3, 0))
+        );
+        assert_eq!(
+            classify_line("  0.30%  [k] enqueue_task_fair"),
+            Some((0.3, 5))
+        );
         assert_eq!(
             classify_line("  0.94%  [k] finish_task_switch.isra.0"),
             Some((0.94, 5))
