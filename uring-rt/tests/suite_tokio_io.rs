@@ -187,6 +187,14 @@ type Copied = uring_rt::JoinHandle<std::io::Result<(u64, u64)>>;
 async fn proxied(swap: bool) -> (Copied, TcpStream, TcpStream) {
     let (x, x1) = tcp_pair().await;
     let (y, y1) = tcp_pair().await;
+    // Fixed, small socket buffers (no autotuning, which lets a loopback receive buffer grow
+    // to `tcp_rmem`'s maximum, 32 MiB here): what a stuck direction holds stays far below
+    // what the tests write.
+    for s in [&x, &x1, &y, &y1] {
+        let s = socket2::SockRef::from(s);
+        s.set_recv_buffer_size(64 << 10).unwrap();
+        s.set_send_buffer_size(64 << 10).unwrap();
+    }
     let (mut x1, mut y1) = (Compat::new(x1), Compat::new(y1));
     let handle = uring_rt::spawn(async move {
         if swap {
