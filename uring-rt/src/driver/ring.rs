@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use io_uring::squeue;
@@ -262,25 +262,37 @@ impl Driver {
         self.inner.borrow().ops.len()
     }
 
-    /// Queues a single-shot SQE; returns its slot key.
+    /// Queues a single-shot SQE for a future that waits with `waker`; returns its slot key
+    /// and whether the op must be polled now. On io_uring nothing completes before the next
+    /// enter, so the slot takes the waker at once and the first poll ends here; the epoll
+    /// driver may complete the op while it is queued, so its slot is polled as usual.
     ///
     /// # Safety
     /// Every pointer in `entry` stays valid until the operation's completion arrives: the
     /// caller keeps the data alive in the op future, and moves it into the slot with
     /// [`Driver::drop_op`] if the future is dropped first.
-    pub(crate) unsafe fn submit(&self, entry: squeue::Entry) -> usize {
+    pub(crate) unsafe fn submit_waiting(
+        &self,
+        entry: squeue::Entry,
+        waker: &Waker,
+    ) -> (usize, bool) {
         let mut inner = self.inner.borrow_mut();
-        let key = inner.ops.insert();
+        let inline = inner.ring.consumes_at_push();
+        let key = if inline {
+            inner.ops.insert()
+        } else {
+            inner.ops.insert_waiting(waker.clone())
+        };
         // SAFETY: the caller's contract.
         unsafe { self.enqueue(inner, entry.user_data(key as u64)) };
-        key
+        (key, inline)
     }
 
     /// Queues a multishot SQE whose completions `observer` sees as they are reaped; returns
     /// its slot key.
     ///
     /// # Safety
-    /// As [`Driver::submit`], until the final completion (one without `F_MORE`).
+    /// As [`Driver::submit_waiting`], until the final completion (one without `F_MORE`).
     pub(crate) unsafe fn submit_multi(
         &self,
         entry: squeue::Entry,
@@ -309,7 +321,7 @@ impl Driver {
     /// submitting poll finds it; other futures woken by that reap are woken here.
     ///
     /// # Safety
-    /// As [`Driver::submit`].
+    /// As [`Driver::submit_waiting`].
     unsafe fn enqueue(&self, mut inner: std::cell::RefMut<'_, Inner>, entry: squeue::Entry) {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
@@ -325,7 +337,7 @@ impl Driver {
     /// its opcode (see `fallback`).
     ///
     /// # Safety
-    /// As [`Driver::submit`].
+    /// As [`Driver::submit_waiting`].
     unsafe fn queue(&self, inner: &mut Inner, entry: squeue::Entry) {
         if !inner.fallback.any() || !inner.fallback.runs(entry.get_opcode() as u8) {
             inner.push(entry);

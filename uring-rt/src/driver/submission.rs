@@ -8,8 +8,8 @@
 //!   `EBUSY`, `ETIME`: what was queued stays queued) or a fault of the ring.
 //! - A slot exists before its SQE is queued, so an SQE never outlives the record of its
 //!   owner. An SQE leaves the driver's hands (the kernel consumed it) only through an enter;
-//!   `sq_keys` lists the `user_data` of the SQEs in the SQ that the kernel has not consumed,
-//!   oldest first.
+//!   `sq_keys` records the `user_data` of each SQE by its position in the SQ, so the SQEs the
+//!   kernel has not consumed (the last `sq_len` pushed) can be named at a fault.
 //! - Faulted ring (`fault` set): SQEs the kernel provably never consumed (in the SQ of a ring
 //!   without SQPOLL, or with a dead SQPOLL thread: `EOWNERDEAD`; and the backlog) complete
 //!   with `-errno`, and from then on the ring never submits again if any of them is still in
@@ -53,8 +53,8 @@ pub(super) struct Inner {
     pub(super) ops: Ops,
     /// SQEs that did not fit in the SQ; they go first at the next submission, in order.
     pub(super) backlog: VecDeque<squeue::Entry>,
-    /// `user_data` of the SQEs in the SQ the kernel has not consumed yet, oldest first.
-    sq_keys: VecDeque<u64>,
+    /// `user_data` of the SQEs pushed to the SQ, by position (see [`SqKeys`]).
+    sq_keys: SqKeys,
     /// The errno of the enter error that faulted the ring.
     pub(super) fault: Option<i32>,
     /// The SQ holds SQEs whose ops were failed: never submit again.
@@ -91,14 +91,15 @@ fn is_transient(errno: i32) -> bool {
 }
 
 impl Inner {
-    pub(super) fn new(ring: Backend) -> Inner {
+    pub(super) fn new(mut ring: Backend) -> Inner {
         let sqpoll = ring.is_sqpoll();
+        let sq_entries = ring.sq_capacity();
         Inner {
             ring: ManuallyDrop::new(ring),
             sqpoll,
             ops: Ops::new(),
             backlog: VecDeque::new(),
-            sq_keys: VecDeque::with_capacity(64),
+            sq_keys: SqKeys::new(sq_entries),
             fault: None,
             stale: false,
             cq_dropped: 0,
@@ -164,7 +165,7 @@ impl Inner {
                 // The emulation ran it already: nothing is left in an SQ for an enter.
                 self.counters.sqes_submitted += 1;
             } else {
-                self.sq_keys.push_back(entry.get_user_data());
+                self.sq_keys.record(entry.get_user_data());
             }
             #[cfg(feature = "fault-injection")]
             if let Some(f) = self.faults.as_mut() {
@@ -287,7 +288,6 @@ impl Inner {
                 flags |= EnterFlags::SQ_WAKEUP;
             } else if want == 0 && !overflow && !taskrun {
                 // The thread is awake and polling: nothing for a syscall to do.
-                self.prune_sq_keys();
                 return;
             }
         }
@@ -295,24 +295,21 @@ impl Inner {
         self.after_enter(result, want, timeout);
     }
 
-    /// Books the outcome of an enter: consumed SQEs are forgotten; transient errors leave
-    /// everything queued; any other error faults the ring.
+    /// Books the outcome of an enter: transient errors leave everything queued; any other
+    /// error faults the ring.
     fn after_enter(&mut self, result: Result<usize, i32>, want: usize, timeout: Option<Duration>) {
         self.counters.entered(result.ok());
         match result {
             Ok(_) => {}
             Err(errno) if is_transient(errno) => {}
             Err(errno) => {
-                self.prune_sq_keys();
                 self.set_fault(errno);
                 if want > 0 {
                     // The ring cannot wait in the kernel: do not spin either.
                     std::thread::sleep(timeout.map_or(FAULTED_NAP, |t| t.min(FAULTED_NAP)));
                 }
-                return;
             }
         }
-        self.prune_sq_keys();
     }
 
     /// The syscall (through the fault layer when one is installed); `Err(errno)` on failure.
@@ -343,14 +340,6 @@ impl Inner {
         result.map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
     }
 
-    /// Forgets the `user_data` of SQEs the kernel has consumed.
-    fn prune_sq_keys(&mut self) {
-        let unconsumed = self.ring.sq_len();
-        while self.sq_keys.len() > unconsumed {
-            self.sq_keys.pop_front();
-        }
-    }
-
     /// The ring faulted with `errno`: fail what provably never reached the kernel.
     pub(super) fn set_fault(&mut self, errno: i32) {
         if self.fault.is_some() {
@@ -362,9 +351,9 @@ impl Inner {
         // we stop submitting.
         let provable = !self.sqpoll || errno == libc::EOWNERDEAD;
         let stale: Vec<u64> = if provable {
-            self.sq_keys.drain(..).collect()
+            let unconsumed = self.ring.sq_len();
+            self.sq_keys.last(unconsumed)
         } else {
-            self.sq_keys.clear();
             Vec::new()
         };
         self.stale = !stale.is_empty();
@@ -520,5 +509,59 @@ impl Inner {
             return n;
         }
         0
+    }
+}
+
+/// The `user_data` of every SQE pushed to the SQ, by its position: slot `n % len` holds the
+/// `n`-th push. The SQ never holds more than its capacity, so the SQEs the kernel has not
+/// consumed (the last `sq_len` pushed) still have their keys here. One store per push and
+/// nothing per enter: the kernel's head says what was consumed when it matters (a fault).
+struct SqKeys {
+    keys: Box<[u64]>,
+    /// Pushes so far (wrapping).
+    pushed: usize,
+}
+
+impl SqKeys {
+    /// For an SQ of `entries` (a power of two; 0 for a ring that consumes at push).
+    fn new(entries: usize) -> SqKeys {
+        SqKeys {
+            keys: vec![0; entries.next_power_of_two()].into_boxed_slice(),
+            pushed: 0,
+        }
+    }
+
+    fn record(&mut self, user_data: u64) {
+        let mask = self.keys.len() - 1;
+        self.keys[self.pushed & mask] = user_data;
+        self.pushed = self.pushed.wrapping_add(1);
+    }
+
+    /// The keys of the last `n` pushes (at most the capacity), oldest first.
+    fn last(&self, n: usize) -> Vec<u64> {
+        let n = n.min(self.keys.len()).min(self.pushed);
+        let mask = self.keys.len() - 1;
+        (0..n)
+            .map(|i| self.keys[self.pushed.wrapping_sub(n - i) & mask])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqKeys;
+
+    #[test]
+    fn sq_keys_name_the_last_pushes_oldest_first_across_the_wrap() {
+        let mut keys = SqKeys::new(4);
+        assert!(keys.last(3).is_empty(), "nothing pushed yet");
+        for k in 0..10 {
+            keys.record(k);
+        }
+        assert_eq!(keys.last(0), Vec::<u64>::new());
+        assert_eq!(keys.last(3), vec![7, 8, 9]);
+        assert_eq!(keys.last(4), vec![6, 7, 8, 9]);
+        // Never more than the SQ can hold.
+        assert_eq!(keys.last(9), vec![6, 7, 8, 9]);
     }
 }

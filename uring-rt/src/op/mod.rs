@@ -326,13 +326,17 @@ impl<T: OpCode> Future for Op<T> {
                 // SAFETY: `T: OpCode` keeps the entry's pointers valid while `data` lives;
                 // `data` stays in this future until the completion is taken, or moves into
                 // the slot through `release` (our Drop) until the final completion.
-                let key = unsafe { driver.submit(entry) };
+                let (key, inline) = unsafe { driver.submit_waiting(entry, cx.waker()) };
                 this.state = State::Submitted {
                     ring: driver.id(),
                     key,
                 };
                 if this.eager {
                     driver.submit_now();
+                }
+                if !inline {
+                    // The slot holds our waker already; no completion before the next enter.
+                    return Poll::Pending;
                 }
                 key
             }

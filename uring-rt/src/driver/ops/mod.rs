@@ -66,6 +66,13 @@ impl Ops {
         self.slots.insert(Lifecycle::Submitted)
     }
 
+    /// Reserves a slot for a single-shot operation whose future already waits with `waker`
+    /// (as `insert` followed by a pending `poll`).
+    pub(crate) fn insert_waiting(&mut self, waker: Waker) -> usize {
+        self.awaiting += 1;
+        self.slots.insert(Lifecycle::Waiting(waker))
+    }
+
     /// Reserves a slot for a multishot operation.
     #[cfg(test)]
     pub(crate) fn insert_multi(&mut self) -> usize {
