@@ -55,16 +55,26 @@ fn refresh_current(entered: &[*const Local]) {
 impl Shared {
     /// Queues a task woken with `SCHEDULED` newly set.
     pub(super) fn schedule(self: &Arc<Self>, task: Task) {
+        match self.owner_here() {
+            Some(local) => local.queue.borrow_mut().push_back(task),
+            None => self.push_remote(task),
+        }
+    }
+
+    /// This scheduler's `Local` when it is the one entered on this thread (a wake-up on the
+    /// owner thread, which goes straight to the local queue).
+    pub(super) fn owner_here(self: &Arc<Self>) -> Option<&Local> {
         let local = CURRENT.try_with(|c| c.get()).unwrap_or(ptr::null());
         // SAFETY: CURRENT is non-null only while the `Local` it points to is entered on this
-        // thread (see `Local::enter`), so it is alive.
-        if let Some(local) = unsafe { local.as_ref() } {
-            if Arc::ptr_eq(&local.shared, self) {
-                local.queue.borrow_mut().push_back(task);
-                return;
-            }
-        }
-        self.push_remote(task);
+        // thread (see `Local::enter`), so it is alive now; callers use it at once, before
+        // anything on this thread can leave that scheduler.
+        let local = unsafe { local.as_ref() }?;
+        Arc::ptr_eq(&local.shared, self).then_some(local)
+    }
+
+    /// Queues on the owner thread's local queue (see [`Shared::owner_here`]).
+    pub(super) fn push_local(local: &Local, task: Task) {
+        local.queue.borrow_mut().push_back(task);
     }
 
     fn push_remote(&self, task: Task) {

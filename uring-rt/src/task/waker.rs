@@ -8,6 +8,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
+use super::queue::Shared;
 use super::raw::{drop_reference, inc_ref, Header, Task};
 use super::state::*;
 
@@ -31,10 +32,30 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(data: *const ()) {
-    // SAFETY: the waker's reference keeps the task alive; it is released right after.
-    unsafe {
-        wake_by_ref(data);
-        drop_waker(data);
+    // SAFETY: `data` is a live task header (the waker holds a reference).
+    let ptr = unsafe { NonNull::new_unchecked(data as *mut Header) };
+    // SAFETY: the waker's reference keeps the task alive for this call.
+    let header = unsafe { ptr.as_ref() };
+    let Some(local) = header.shared.owner_here() else {
+        // Another thread: the queue gets a reference of its own, so the task outlives the
+        // push even if its owner runs and drops it at once; then ours is released.
+        // SAFETY: as above; the reference is released once, after the push.
+        unsafe {
+            wake_by_ref(data);
+            drop_waker(data);
+        }
+        return;
+    };
+    // The owner thread: the waker's reference moves into the queue (one atomic operation
+    // fewer than a new reference and the release of this one). Nothing runs the task before
+    // this call returns.
+    if set_scheduled(header, 0) {
+        // SAFETY: the waker's counted reference is handed to the queue entry.
+        Shared::push_local(local, unsafe { Task::from_raw(ptr) });
+    } else {
+        // Already queued or complete: release the waker's reference.
+        // SAFETY: the waker owned one reference; nothing uses `header` after this.
+        unsafe { drop_reference(ptr) };
     }
 }
 
@@ -54,22 +75,30 @@ unsafe fn drop_waker(data: *const ()) {
 pub(super) fn schedule(ptr: NonNull<Header>) {
     // SAFETY: the caller keeps the task alive.
     let header = unsafe { ptr.as_ref() };
+    if !set_scheduled(header, REF_ONE) {
+        return;
+    }
+    // SAFETY: `set_scheduled` counted the reference the queue entry now owns.
+    let task = unsafe { Task::from_raw(ptr) };
+    header.shared.schedule(task);
+}
+
+/// Sets `SCHEDULED` and adds `refs` to the count in one step, unless the task is already
+/// queued or complete. Returns whether it did.
+fn set_scheduled(header: &Header, refs: usize) -> bool {
     let mut state = header.state.load(Ordering::Acquire);
     loop {
         if state & (SCHEDULED | COMPLETE) != 0 {
-            return;
+            return false;
         }
         match header.state.compare_exchange_weak(
             state,
-            (state | SCHEDULED) + REF_ONE,
+            (state | SCHEDULED) + refs,
             Ordering::AcqRel,
             Ordering::Acquire,
         ) {
-            Ok(_) => break,
+            Ok(_) => return true,
             Err(actual) => state = actual,
         }
     }
-    // SAFETY: the CAS above counted the reference the queue entry now owns.
-    let task = unsafe { Task::from_raw(ptr) };
-    header.shared.schedule(task);
 }
