@@ -3,6 +3,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::future::Future;
 use std::io;
 
 use super::stream::StreamCore;
@@ -178,8 +179,11 @@ impl OwnedReadHalf {
     ///
     /// See [`OwnedReadHalf`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.read(buf).await
+    pub fn read<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.read(buf)
     }
 
     /// As [`TcpStream::readv`](super::TcpStream::readv).
@@ -278,8 +282,11 @@ impl OwnedWriteHalf {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.write(buf).await
+    pub fn write<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.write(buf)
     }
 
     /// As [`TcpStream::write_all`](super::TcpStream::write_all).
@@ -292,8 +299,11 @@ impl OwnedWriteHalf {
     ///
     /// See [`OwnedWriteHalf`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        self.core.write_all(buf).await
+    pub fn write_all<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+        self.core.write_all(buf)
     }
 
     /// As [`TcpStream::writev`](super::TcpStream::writev).

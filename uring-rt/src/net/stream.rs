@@ -96,8 +96,8 @@ impl StreamCore {
         (res.map(|(n, _)| n), bufs)
     }
 
-    pub(crate) async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        Op::new(op::Send::new(self.fd.share(), buf)).await
+    pub(crate) fn write<B: IoBuf>(&self, buf: B) -> Op<op::Send<B>> {
+        Op::new(op::Send::new(self.fd.share(), buf))
     }
 
     pub(crate) async fn writev<B: IoBuf>(&self, bufs: Vec<B>) -> BufResult<usize, Vec<B>> {

@@ -1,6 +1,7 @@
 //! [`TcpStream`]: a TCP connection.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
@@ -128,8 +129,11 @@ impl TcpStream {
     ///
     /// See [`TcpStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.read(buf).await
+    pub fn read<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.read(buf)
     }
 
     /// Copies received bytes into `buf`'s free room without consuming them (`MSG_PEEK`): the
@@ -209,8 +213,11 @@ impl TcpStream {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.write(buf).await
+    pub fn write<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.write(buf)
     }
 
     /// Writes all of `buf`'s initialized bytes, in as many sends as it takes.
@@ -223,8 +230,11 @@ impl TcpStream {
     ///
     /// See [`TcpStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        self.core.write_all(buf).await
+    pub fn write_all<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+        self.core.write_all(buf)
     }
 
     /// Writes several buffers in order in one send (`IORING_OP_SENDMSG`, `MSG_NOSIGNAL`).

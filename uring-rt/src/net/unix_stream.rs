@@ -1,6 +1,7 @@
 //! [`UnixStream`]: a Unix-domain stream connection.
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
@@ -127,8 +128,11 @@ impl UnixStream {
     ///
     /// See [`UnixStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn read<B: IoBufMut>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.read(buf).await
+    pub fn read<B: IoBufMut>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.read(buf)
     }
 
     /// As [`TcpStream::readv`](super::TcpStream::readv).
@@ -170,8 +174,11 @@ impl UnixStream {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write<B: IoBuf>(&self, buf: B) -> BufResult<usize, B> {
-        self.core.write(buf).await
+    pub fn write<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+        self.core.write(buf)
     }
 
     /// As [`TcpStream::write_all`](super::TcpStream::write_all).
@@ -184,8 +191,11 @@ impl UnixStream {
     ///
     /// See [`UnixStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub async fn write_all<B: IoBuf>(&self, buf: B) -> BufResult<(), B> {
-        self.core.write_all(buf).await
+    pub fn write_all<B: IoBuf>(
+        &self,
+        buf: B,
+    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+        self.core.write_all(buf)
     }
 
     /// As [`TcpStream::writev`](super::TcpStream::writev).
