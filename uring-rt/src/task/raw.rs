@@ -381,12 +381,71 @@ impl Unowned {
 
 impl Drop for Unowned {
     fn drop(&mut self) {
-        // SAFETY: we own two counted references (see `spawn_unowned`). A task dropped without
-        // `run` or `finish` is freed with its future when its handle goes (the future is
-        // `Send`, so any thread may drop it).
+        // SAFETY: we own two counted references (see `spawn_unowned`) and are the only one
+        // that polls or drops the future. A task dropped without `run` or `finish` (its
+        // closure never reached a pool thread) ends cancelled here, so its handle does not
+        // wait forever; after `run` or `finish` it is complete and `shutdown` does nothing.
+        // The future is `Send`: any thread may drop it.
         unsafe {
+            (self.ptr.as_ref().vtable.shutdown)(self.ptr, None);
             drop_reference(self.ptr);
             drop_reference(self.ptr);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::spawn_unowned;
+    use crate::task::queue::{Local, Unpark};
+
+    struct NoUnpark;
+
+    impl Unpark for NoUnpark {
+        fn unpark(&self) {}
+    }
+
+    #[test]
+    fn an_unowned_task_dropped_unrun_ends_cancelled_and_drops_its_future() {
+        let local = Local::new(Box::new(NoUnpark));
+        let token = std::sync::Arc::new(());
+        let held = token.clone();
+        let (task, handle) = spawn_unowned(
+            async move {
+                let _held = held;
+                7
+            },
+            local.shared().clone(),
+        );
+        assert_eq!(std::sync::Arc::strong_count(&token), 2);
+        drop(task);
+        assert_eq!(
+            std::sync::Arc::strong_count(&token),
+            1,
+            "the future is dropped"
+        );
+        let mut handle = pin!(handle);
+        let mut cx = Context::from_waker(Waker::noop());
+        match handle.as_mut().poll(&mut cx) {
+            Poll::Ready(Err(e)) => assert!(e.is_cancelled(), "{e:?}"),
+            other => panic!("the handle must end cancelled, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unowned_task_that_ran_keeps_its_output_when_dropped() {
+        let local = Local::new(Box::new(NoUnpark));
+        let (task, handle) = spawn_unowned(async { 7 }, local.shared().clone());
+        task.run();
+        let mut handle = pin!(handle);
+        let mut cx = Context::from_waker(Waker::noop());
+        match handle.as_mut().poll(&mut cx) {
+            Poll::Ready(Ok(v)) => assert_eq!(v, 7),
+            other => panic!("the output must survive the drop, got {other:?}"),
         }
     }
 }
