@@ -168,7 +168,9 @@ fn raw_fd_round_trip_and_from_std() {
         let file = File::create(tempfile::NamedTempFile::new().unwrap().path())
             .await
             .unwrap();
-        assert!(file.as_raw_fd() > 0);
+        // The fd is a live descriptor of that file: fstat through it names a regular file.
+        let meta = std::fs::metadata(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
+        assert!(meta.is_file());
 
         let first = File::open(tmp.path()).await.unwrap();
         let raw = first.into_raw_fd();

@@ -263,7 +263,12 @@ fn zero_sleeps_complete_and_still_yield_to_other_tasks() {
             loops
         })
     });
-    assert!(loops > 0);
+    // The spawned task runs once the polling task's budget (tokio's 128 operations) is
+    // spent, not only when the loop ends.
+    assert!(
+        (1..=128).contains(&loops),
+        "{loops} zero sleeps before the other task ran"
+    );
 }
 
 #[test]
