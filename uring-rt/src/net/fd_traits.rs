@@ -17,6 +17,14 @@ pub(crate) fn into_owned<X: FdExt>(fd: SharedFd<X>) -> OwnedFd {
     try_into_owned(fd).unwrap_or_else(|e| panic!("into_raw_fd: {e}"))
 }
 
+/// The socket of `fd` for a std type's `From<OwnedFd>`: alone in its owner's hands (see
+/// [`try_into_owned`]) and in non-blocking mode, as tokio's `into_std` hands it over.
+pub(crate) fn into_std_socket<X: FdExt, T: From<OwnedFd>>(fd: SharedFd<X>) -> std::io::Result<T> {
+    let fd = try_into_owned(fd)?;
+    socket2::SockRef::from(&fd).set_nonblocking(true)?;
+    Ok(fd.into())
+}
+
 /// As [`into_owned`], with the duplicate's failure (`EMFILE`) as an error.
 pub(crate) fn try_into_owned<X: FdExt>(fd: SharedFd<X>) -> std::io::Result<OwnedFd> {
     let keep = match fd.take_or_keep() {

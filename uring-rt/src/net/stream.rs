@@ -190,9 +190,7 @@ impl StreamCore {
     }
 
     /// The stream's fd for a std socket, in nonblocking mode as tokio's `into_std` gives it.
-    pub(crate) fn into_std_fd(self) -> io::Result<OwnedFd> {
-        let fd = super::fd_traits::try_into_owned(self.fd)?;
-        SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(fd)
+    pub(crate) fn into_std<T: From<OwnedFd>>(self) -> io::Result<T> {
+        super::fd_traits::into_std_socket(self.fd)
     }
 }

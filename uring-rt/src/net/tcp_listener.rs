@@ -188,9 +188,7 @@ impl TcpListener {
     /// assert_eq!(l.into_std().unwrap().local_addr().unwrap(), addr);
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        let fd = super::fd_traits::try_into_owned(self.fd)?;
-        SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(fd.into())
+        super::fd_traits::into_std_socket(self.fd)
     }
 
     /// The address this listener is bound to.

@@ -500,7 +500,7 @@ impl TcpStream {
     /// });
     /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
-        Ok(self.core.into_std_fd()?.into())
+        self.core.into_std()
     }
 
     /// Shuts down the write side as tokio's `AsyncWriteExt::shutdown` does (a connection

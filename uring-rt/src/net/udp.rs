@@ -276,9 +276,7 @@ impl UdpSocket {
     /// assert_eq!(s.into_std().unwrap().local_addr().unwrap(), addr);
     /// ```
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        let fd = super::fd_traits::try_into_owned(self.fd)?;
-        SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(fd.into())
+        super::fd_traits::into_std_socket(self.fd)
     }
 
     /// The address this socket is bound to.

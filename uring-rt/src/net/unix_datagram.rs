@@ -165,9 +165,7 @@ impl UnixDatagram {
     /// assert!(a.peer_addr().unwrap().is_unnamed());
     /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        let fd = super::fd_traits::try_into_owned(self.fd)?;
-        SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(fd.into())
+        super::fd_traits::into_std_socket(self.fd)
     }
 
     /// Sets the default peer (`connect(2)`; it does not block for datagram sockets).

@@ -167,9 +167,7 @@ impl UnixListener {
     /// assert!(l.local_addr().unwrap().as_pathname().is_some());
     /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        let fd = super::fd_traits::try_into_owned(self.fd)?;
-        SockRef::from(&fd).set_nonblocking(true)?;
-        Ok(fd.into())
+        super::fd_traits::into_std_socket(self.fd)
     }
 
     /// The address this listener is bound to.

@@ -349,7 +349,7 @@ impl UnixStream {
     /// assert!(a.local_addr().unwrap().is_unnamed());
     /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
-        Ok(self.core.into_std_fd()?.into())
+        self.core.into_std()
     }
 
     /// Shuts down the write side as tokio's `AsyncWriteExt::shutdown` does (a connection
