@@ -24,6 +24,7 @@ impl Backend {
     ///
     /// # Safety
     /// Every pointer in `entry` stays valid until its final completion.
+    #[inline(always)]
     pub(crate) unsafe fn push(&mut self, entry: &squeue::Entry) -> bool {
         match self {
             // SAFETY: the caller's contract.

@@ -322,6 +322,7 @@ impl Driver {
     ///
     /// # Safety
     /// As [`Driver::submit_waiting`].
+    #[inline(always)]
     unsafe fn enqueue(&self, mut inner: std::cell::RefMut<'_, Inner>, entry: squeue::Entry) {
         inner.counters.ops_submitted += 1;
         // SAFETY: the caller's contract.
@@ -338,6 +339,7 @@ impl Driver {
     ///
     /// # Safety
     /// As [`Driver::submit_waiting`].
+    #[inline(always)]
     unsafe fn queue(&self, inner: &mut Inner, entry: squeue::Entry) {
         if !inner.fallback.any() || !inner.fallback.runs(entry.get_opcode() as u8) {
             inner.push(entry);

@@ -125,6 +125,7 @@ impl Inner {
     /// Queues an SQE, submitting to make room when the SQ is full; never drops it. On a
     /// faulted ring the SQE's op completes with the fault's errno instead (it never reaches
     /// the kernel), except the driver's own cancels while the ring can still submit.
+    #[inline(always)]
     pub(super) fn push(&mut self, entry: squeue::Entry) {
         #[cfg(feature = "fault-injection")]
         let mut entry = entry;
@@ -157,6 +158,7 @@ impl Inner {
         self.backlog.push_back(entry);
     }
 
+    #[inline(always)]
     fn push_sq(&mut self, entry: &squeue::Entry) -> bool {
         // SAFETY: the caller of `Driver::submit*` guaranteed the entry's pointers stay valid
         // until its completion, wherever the entry waits before the kernel sees it.
