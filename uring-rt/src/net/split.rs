@@ -179,10 +179,7 @@ impl OwnedReadHalf {
     ///
     /// See [`OwnedReadHalf`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn read<B: IoBufMut>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.read(buf)
     }
 
@@ -282,10 +279,7 @@ impl OwnedWriteHalf {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub fn write<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.write(buf)
     }
 
@@ -299,10 +293,7 @@ impl OwnedWriteHalf {
     ///
     /// See [`OwnedWriteHalf`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn write_all<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+    pub fn write_all<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<(), B>> + '_ {
         self.core.write_all(buf)
     }
 

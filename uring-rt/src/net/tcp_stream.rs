@@ -129,10 +129,7 @@ impl TcpStream {
     ///
     /// See [`TcpStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn read<B: IoBufMut>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.read(buf)
     }
 
@@ -213,10 +210,7 @@ impl TcpStream {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub fn write<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.write(buf)
     }
 
@@ -230,10 +224,7 @@ impl TcpStream {
     ///
     /// See [`TcpStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn write_all<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+    pub fn write_all<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<(), B>> + '_ {
         self.core.write_all(buf)
     }
 

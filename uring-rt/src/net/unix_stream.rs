@@ -128,10 +128,7 @@ impl UnixStream {
     ///
     /// See [`UnixStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn read<B: IoBufMut>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn read<B: IoBufMut>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.read(buf)
     }
 
@@ -174,10 +171,7 @@ impl UnixStream {
     /// });
     /// ```
     #[must_use = "the buffer comes back with the result"]
-    pub fn write<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<usize, B>> + use<'_, B> {
+    pub fn write<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<usize, B>> + '_ {
         self.core.write(buf)
     }
 
@@ -191,10 +185,7 @@ impl UnixStream {
     ///
     /// See [`UnixStream`].
     #[must_use = "the buffer comes back with the result"]
-    pub fn write_all<B: IoBuf>(
-        &self,
-        buf: B,
-    ) -> impl Future<Output = BufResult<(), B>> + use<'_, B> {
+    pub fn write_all<B: IoBuf>(&self, buf: B) -> impl Future<Output = BufResult<(), B>> + '_ {
         self.core.write_all(buf)
     }
 

@@ -398,7 +398,7 @@ impl Drop for Unowned {
 mod tests {
     use std::future::Future;
     use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
+    use std::task::{Context, Poll};
 
     use super::spawn_unowned;
     use crate::task::queue::{Local, Unpark};
@@ -429,7 +429,7 @@ mod tests {
             "the future is dropped"
         );
         let mut handle = pin!(handle);
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
         match handle.as_mut().poll(&mut cx) {
             Poll::Ready(Err(e)) => assert!(e.is_cancelled(), "{e:?}"),
             other => panic!("the handle must end cancelled, got {other:?}"),
@@ -442,7 +442,7 @@ mod tests {
         let (task, handle) = spawn_unowned(async { 7 }, local.shared().clone());
         task.run();
         let mut handle = pin!(handle);
-        let mut cx = Context::from_waker(Waker::noop());
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
         match handle.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(v)) => assert_eq!(v, 7),
             other => panic!("the output must survive the drop, got {other:?}"),
