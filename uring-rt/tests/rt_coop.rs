@@ -71,3 +71,27 @@ fn two_busy_tasks_and_a_sleeper_all_make_progress_on_both_drivers() {
         assert!(a > 0 && b > 0, "{kind:?}: {a} and {b} ops");
     }
 }
+
+#[test]
+fn a_task_that_entered_another_runtime_still_resumes_after_yielding() {
+    // `Runtime::enter` of another runtime inside a task (to build its sockets, say) must not
+    // park the task's yield in that runtime, which is not running: as tokio, a yield is
+    // deferred by the scheduler that runs the task.
+    let polled = bounded(|| {
+        let other = Runtime::new().unwrap();
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async move {
+            let task = uring_rt::spawn(async move {
+                let mut yields = 0u32;
+                let _entered = other.enter();
+                for _ in 0..3 {
+                    uring_rt::task::yield_now().await;
+                    yields += 1;
+                }
+                yields
+            });
+            task.await.unwrap()
+        })
+    });
+    assert_eq!(polled, 3);
+}

@@ -7,7 +7,10 @@
 //! limited. The public items mirror `tokio::task::coop`.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::task::{Poll, Waker};
+
+use super::queue::Shared;
 
 /// Operations a task may complete in one poll (tokio's figure).
 const BUDGET: u32 = 128;
@@ -56,30 +59,42 @@ pub(crate) fn poll_proceed(waker: &Waker) -> Poll<()> {
 /// `block_on` future's, another executor's nested in a task) is woken at once: the runtime
 /// polls its driver before `block_on`'s future anyway, and another executor must not wait
 /// for a runtime it may be blocking.
+///
+/// The yield waits in the scheduler that runs the task, which need not be the innermost one
+/// entered on this thread (a task may hold another runtime's `Runtime::enter` guard, and that
+/// runtime is not running).
 pub(crate) fn defer(waker: &Waker) {
-    let task = TASK_WAKER.try_with(Cell::get).ok().flatten();
-    let ours = task.is_some_and(|task| {
+    let polled = TASK_WAKER.try_with(Cell::get).ok().flatten();
+    let owner = polled.and_then(|(task, owner)| {
         // SAFETY: set only by `polling`, whose guard (alive for the whole poll of the task
         // owning that waker) restores the previous value before the waker goes away.
         let task = unsafe { &*task };
-        waker.will_wake(task)
+        waker.will_wake(task).then_some(owner)
     });
-    super::Local::with_current(|local| match local {
-        Some(local) if ours => local.defer(waker),
-        _ => waker.wake_by_ref(),
+    let deferred = owner.is_some_and(|owner| {
+        super::Local::with_entered(owner, |local| match local {
+            Some(local) => {
+                local.defer(waker);
+                true
+            }
+            None => false,
+        })
     });
+    if !deferred {
+        waker.wake_by_ref();
+    }
 }
 
 thread_local! {
-    /// The waker of the task being polled on this thread, if any.
-    static TASK_WAKER: Cell<Option<*const Waker>> = const { Cell::new(None) };
+    /// The waker of the task being polled on this thread and the scheduler it belongs to.
+    static TASK_WAKER: Cell<Option<(*const Waker, *const Shared)>> = const { Cell::new(None) };
 }
 
 /// Marks `waker` as the waker of the task polled until the guard drops, which the caller
-/// keeps no longer than `waker` lives.
-pub(crate) fn polling(waker: &Waker) -> PollingGuard {
+/// keeps no longer than `waker` lives; `owner` is the scheduler that runs the task.
+pub(crate) fn polling(waker: &Waker, owner: &Arc<Shared>) -> PollingGuard {
     let prev = TASK_WAKER
-        .try_with(|w| w.replace(Some(waker as *const Waker)))
+        .try_with(|w| w.replace(Some((waker as *const Waker, Arc::as_ptr(owner)))))
         .ok()
         .flatten();
     PollingGuard { prev }
@@ -87,7 +102,7 @@ pub(crate) fn polling(waker: &Waker) -> PollingGuard {
 
 /// Restores the previously polled task's waker on drop.
 pub(crate) struct PollingGuard {
-    prev: Option<*const Waker>,
+    prev: Option<(*const Waker, *const Shared)>,
 }
 
 impl Drop for PollingGuard {

@@ -250,6 +250,23 @@ impl Local {
         f(unsafe { local.as_ref() })
     }
 
+    /// Runs `f` with the entered scheduler whose shared part is `shared`, innermost first,
+    /// if one is entered on this thread.
+    pub(crate) fn with_entered<R>(shared: *const Shared, f: impl FnOnce(Option<&Local>) -> R) -> R {
+        let found = ENTERED
+            .try_with(|e| {
+                e.borrow().iter().rev().copied().find(|&local| {
+                    // SAFETY: every pointer in ENTERED is a `Local` entered on this thread
+                    // and alive (it removes itself before it drops; see `enter`).
+                    ptr::eq(Arc::as_ptr(&unsafe { &*local }.shared), shared)
+                })
+            })
+            .ok()
+            .flatten();
+        // SAFETY: as above; `f` runs before anything on this thread can leave it.
+        f(found.and_then(|local| unsafe { local.as_ref() }))
+    }
+
     /// Spawns a future on this scheduler (owner thread).
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

@@ -139,7 +139,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>, keep_scheduled: bool) -> bool {
     let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
     // A yield of this task waits for the driver (see `coop::defer`); `waker` outlives the guard.
-    let _polling = super::coop::polling(&waker);
+    let _polling = super::coop::polling(&waker, &cell.header.shared);
     let stage_ptr = cell.stage.get();
     let polled = catch_unwind(AssertUnwindSafe(|| {
         // A poll that panics drops its future during the unwind, as tokio's: its destructor
