@@ -85,20 +85,52 @@ const RULES: [(usize, &[&str]); 5] = [
     ),
 ];
 
-/// Fails with a clear message unless `perf` can run.
+/// Fails with a clear message unless `perf` can sample here: a short `perf record` of
+/// `true`, so a missing binary or a refused `perf_event_open` (a container, a high
+/// `kernel.perf_event_paranoid`) is said before the runs start, in perf's own words.
 pub(super) fn check_perf() -> io::Result<()> {
-    let ok = Command::new("perf")
-        .arg("--version")
+    let out = std::env::temp_dir().join(format!("compare-perf-check-{}.data", std::process::id()));
+    let trial = Command::new("perf")
+        .args(["record", "-q", "-e", "cpu-clock", "-o"])
+        .arg(&out)
+        .args(["--", "true"])
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        Ok(())
+        .output();
+    let _ = std::fs::remove_file(&out);
+    let trial = match trial {
+        Ok(trial) => trial,
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("--perf needs `perf` on PATH (Debian: apt-get install linux-perf): {e}"),
+            ))
+        }
+    };
+    if trial.status.success() {
+        return Ok(());
+    }
+    let why = perf_says(&String::from_utf8_lossy(&trial.stderr));
+    Err(io::Error::other(format!(
+        "--perf: `perf record -e cpu-clock` fails here ({}): {why} (as root, or with \
+         kernel.perf_event_paranoid <= 1, it can sample)",
+        trial.status
+    )))
+}
+
+/// What perf printed when it failed, on one line: its refusals start with a bare "Error:"
+/// line, so the first three non-empty lines, joined.
+fn perf_says(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .collect();
+    if lines.is_empty() {
+        "no message".to_owned()
     } else {
-        Err(io::Error::other(
-            "--perf needs `perf` on PATH (Debian: apt-get install linux-perf)",
-        ))
+        lines.join(" ")
     }
 }
 
@@ -195,6 +227,19 @@ fn classify_line(line: &str) -> Option<(f64, usize)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_perf_refusal_is_told_on_one_line_in_perf_s_words() {
+        let stderr = "Error:\nAccess to performance monitoring and observability operations \
+                      is limited.\n\nConsider adjusting /proc/sys/kernel/perf_event_paranoid\n\
+                      More lines\n";
+        assert_eq!(
+            super::perf_says(stderr),
+            "Error: Access to performance monitoring and observability operations is limited. \
+             Consider adjusting /proc/sys/kernel/perf_event_paranoid"
+        );
+        assert_eq!(super::perf_says("\n  \n"), "no message");
+    }
+
     use super::*;
 
     #[test]
