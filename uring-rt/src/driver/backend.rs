@@ -45,8 +45,6 @@ impl Backend {
         }
     }
 
-    /// Whether [`Backend::push`] consumes the SQE itself (the emulation runs it at once), so
-    /// its completion may be ready to reap right after the push.
     /// Entries the SQ holds (0 for the emulation, which keeps none).
     pub(crate) fn sq_capacity(&mut self) -> usize {
         match self {
@@ -55,6 +53,8 @@ impl Backend {
         }
     }
 
+    /// Whether [`Backend::push`] consumes the SQE itself (the emulation runs it at once), so
+    /// its completion may be ready to reap right after the push.
     pub(crate) fn consumes_at_push(&self) -> bool {
         matches!(self, Backend::Epoll(_))
     }
