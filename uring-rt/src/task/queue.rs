@@ -56,7 +56,7 @@ impl Shared {
     /// Queues a task woken with `SCHEDULED` newly set.
     pub(super) fn schedule(self: &Arc<Self>, task: Task) {
         match self.owner_here() {
-            Some(local) => local.queue.borrow_mut().push_back(task),
+            Some(local) => Self::push_local(local, task),
             None => self.push_remote(task),
         }
     }
@@ -77,7 +77,8 @@ impl Shared {
         local.queue.borrow_mut().push_back(task);
     }
 
-    fn push_remote(&self, task: Task) {
+    /// Queues from a thread other than the owner's: the remote queue, then an unpark.
+    pub(super) fn push_remote(&self, task: Task) {
         let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
         match remote.as_mut() {
             Some(queue) => {

@@ -37,13 +37,15 @@ unsafe fn wake(data: *const ()) {
     // SAFETY: the waker's reference keeps the task alive for this call.
     let header = unsafe { ptr.as_ref() };
     let Some(local) = header.shared.owner_here() else {
-        // Another thread: the queue gets a reference of its own, so the task outlives the
-        // push even if its owner runs and drops it at once; then ours is released.
-        // SAFETY: as above; the reference is released once, after the push.
-        unsafe {
-            wake_by_ref(data);
-            drop_waker(data);
+        // Another thread: the queue gets a reference of its own, so the task (and the
+        // `Shared` the push goes through, which lives in it) outlives the push even if its
+        // owner runs and drops it at once; then ours is released.
+        if set_scheduled(header, REF_ONE) {
+            // SAFETY: `set_scheduled` counted the reference the queue entry now owns.
+            header.shared.push_remote(unsafe { Task::from_raw(ptr) });
         }
+        // SAFETY: the waker owned one reference; nothing uses `header` after this.
+        unsafe { drop_reference(ptr) };
         return;
     };
     // The owner thread: the waker's reference moves into the queue (one atomic operation
