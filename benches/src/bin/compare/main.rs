@@ -149,6 +149,26 @@ const SERVERS: &[(&str, &str, &[&str], bool)] = &[
         ],
         true,
     ),
+    // Every switch on: the multishot path with both provided-buffer ring switches and all
+    // three kernel-work switches.
+    (
+        "uring-rt-ms-all",
+        "echo_uring_rt",
+        &[
+            "--multishot",
+            "--bundle",
+            "true",
+            "--incremental",
+            "true",
+            "--register-ring-fd",
+            "true",
+            "--no-sqarray",
+            "true",
+            "--direct-descriptors",
+            "1024",
+        ],
+        true,
+    ),
     ("tokio-ct", "echo_tokio_ct", &[], false),
     ("tokio-mt1", "echo_tokio_mt", &[], false),
     ("monoio", "echo_monoio", &[], false),
